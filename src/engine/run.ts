@@ -65,7 +65,7 @@ function toFinding(meta: RuleMeta, input: FindingInput, configured: SeveritySett
 function isSuppressed(f: Finding, suppressions: Suppression[]): boolean {
   return suppressions.some(
     (s) =>
-      s.file === f.location.file &&
+      (s.file === '*' || s.file === f.location.file) &&
       (s.ruleIds === 'all' || s.ruleIds.includes(f.ruleId)) &&
       (f.location.line === undefined ? s.fromLine <= 1 && s.toLine === Number.MAX_SAFE_INTEGER : f.location.line >= s.fromLine && f.location.line <= s.toLine),
   );

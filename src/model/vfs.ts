@@ -54,6 +54,13 @@ export class VirtualFileSystem {
   /** Texts that rules actually read, by printable file name: reporters use them for code frames. */
   readonly readTexts = new Map<string, string>();
 
+  /** A copy whose later changes do not affect this one (a stage built `FROM` another). */
+  clone(): VirtualFileSystem {
+    const copy = new VirtualFileSystem();
+    for (const f of this.files.values()) copy.files.set(f.path, f);
+    return copy;
+  }
+
   add(file: VirtualFile): void {
     const path = normalisePath(file.path);
     this.files.set(path, { ...file, path });

@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import { containerRules } from '../../rules/index.js';
+import type { SmclConfig } from '../engine/config.js';
+import { runContainerRules } from '../engine/run.js';
+import type { ContainerModel } from '../model/container-model.js';
+import type { LintResult } from '../report/types.js';
+import { decodeDockerfile, loadDockerfile } from '../sources/dockerfile/index.js';
+
+export interface DockerfileLintOptions {
+  config: SmclConfig;
+  context?: string;
+  target?: string;
+  buildArgs?: Record<string, string>;
+}
+
+/** Builds the model of one Dockerfile and runs the container rules on it. */
+export function lintDockerfile(file: string, opts: DockerfileLintOptions): LintResult {
+  const text = file === '-' ? decodeDockerfile(fs.readFileSync(0), '<stdin>') : undefined;
+  const model = loadDockerfile({
+    file: file === '-' ? '<stdin>' : file,
+    text,
+    context: opts.context ?? (file === '-' ? process.cwd() : undefined),
+    target: opts.target,
+    buildArgs: { ...(opts.config.buildArgs ?? {}), ...(opts.buildArgs ?? {}) },
+  });
+  return lintModel(model, opts.config);
+}
+
+/** Runs the container rules on any model (Dockerfile, image, ECR) and collects texts for frames. */
+export function lintModel(model: ContainerModel, config: SmclConfig): LintResult {
+  const findings = runContainerRules(containerRules, model, config);
+  const sourceTexts = new Map([...model.sourceTexts, ...model.files.readTexts]);
+  return { subject: model.name, findings, sourceTexts };
+}

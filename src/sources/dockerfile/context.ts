@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import picomatch from 'picomatch';
+
+/** A build context entry, relative to the context root with `/` separators. */
+export interface ContextEntry {
+  rel: string;
+  abs: string;
+  type: 'file' | 'dir' | 'symlink';
+  mode: number;
+  size: number;
+}
+
+/** Stop walking huge contexts (a repo root with data sets): rules only need scripts and configs. */
+const MAX_CONTEXT_ENTRIES = 50_000;
+const SKIPPED_DIRS = new Set(['.git']);
+
+/**
+ * The build context as `docker build` sees it: files under the root minus `.dockerignore`
+ * (also `<Dockerfile>.dockerignore`, which BuildKit prefers when present).
+ */
+export class BuildContext {
+  private entries?: Map<string, ContextEntry>;
+  private readonly ignorer: Ignore;
+  truncated = false;
+
+  constructor(
+    readonly root: string,
+    dockerfilePath?: string,
+  ) {
+    this.ignorer = ignore();
+    const candidates = [dockerfilePath ? `${dockerfilePath}.dockerignore` : undefined, path.join(root, '.dockerignore')];
+    for (const file of candidates) {
+      if (file && fs.existsSync(file)) {
+        this.ignorer.add(
+          fs
+            .readFileSync(file, 'utf8')
+            .split(/\r?\n/)
+            // Docker patterns are root-anchored and may start with `/`; `ignore` wants them relative.
+            .map((l) => l.trim().replace(/^\//, ''))
+            .filter((l) => l && !l.startsWith('#')),
+        );
+        break;
+      }
+    }
+  }
+
+  private load(): Map<string, ContextEntry> {
+    if (this.entries) return this.entries;
+    const entries = new Map<string, ContextEntry>();
+    const walk = (dirAbs: string, dirRel: string): void => {
+      let names: fs.Dirent[];
+      try {
+        names = fs.readdirSync(dirAbs, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const d of names) {
+        if (entries.size >= MAX_CONTEXT_ENTRIES) {
+          this.truncated = true;
+          return;
+        }
+        const rel = dirRel ? `${dirRel}/${d.name}` : d.name;
+        if (d.isDirectory() && SKIPPED_DIRS.has(d.name)) continue;
+        const isDir = d.isDirectory();
+        if (this.ignorer.ignores(isDir ? rel + '/' : rel)) continue;
+        const abs = path.join(dirAbs, d.name);
+        let st: fs.Stats;
+        try {
+          st = fs.lstatSync(abs);
+        } catch {
+          continue;
+        }
+        const type = st.isSymbolicLink() ? 'symlink' : isDir ? 'dir' : 'file';
+        entries.set(rel, { rel, abs, type, mode: st.mode & 0o7777, size: st.size });
+        if (isDir) walk(abs, rel);
+      }
+    };
+    walk(this.root, '');
+    this.entries = entries;
+    return entries;
+  }
+
+  /**
+   * Entries matched by a COPY source (a path, a directory, or a glob as Go's filepath.Match takes it).
+   * A directory source yields its files with `under` set to the path relative to that directory.
+   */
+  resolve(source: string): Array<ContextEntry & { under: string }> {
+    const src = path.posix.normalize(source.replace(/^\/+/, '')).replace(/^\.\/?/, '').replace(/\/+$/, '');
+    const all = this.load();
+    const out: Array<ContextEntry & { under: string }> = [];
+    const addTree = (base: ContextEntry): void => {
+      if (base.type !== 'dir') {
+        out.push({ ...base, under: path.posix.basename(base.rel) });
+        return;
+      }
+      const prefix = base.rel ? base.rel + '/' : '';
+      for (const e of all.values()) {
+        if (e.type !== 'dir' && e.rel.startsWith(prefix)) out.push({ ...e, under: e.rel.slice(prefix.length) });
+      }
+    };
+    if (src === '' || src === '.') {
+      addTree({ rel: '', abs: this.root, type: 'dir', mode: 0o755, size: 0 });
+      return out;
+    }
+    if (/[*?[]/.test(src)) {
+      const match = picomatch(src, { dot: true });
+      for (const e of all.values()) if (match(e.rel)) addTree(e);
+      return out;
+    }
+    const e = all.get(src);
+    if (e) addTree(e);
+    return out;
+  }
+}

@@ -1,0 +1,154 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import Ajv from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { smcl, ROOT } from '../support/cli.js';
+import { tempTree } from '../support/tmp.js';
+
+const require = createRequire(import.meta.url);
+const BAD = 'FROM python:3.12-slim\nRUN echo hi\n';
+const GOOD = 'FROM python:3.12-slim\nLABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true\n';
+
+describe('smcl lint (spawned CLI)', () => {
+  it('lints the shipped examples: findings for the bad one only, with a code frame, exit 1', () => {
+    const r = smcl(['lint', 'examples/']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('examples/bad-container/Dockerfile:3:1 error accept-bind-to-port-label');
+    expect(r.stdout).toMatch(/> 3 \| FROM python:3\.12-slim/);
+    expect(r.stdout).not.toContain('examples/good-container/Dockerfile:');
+  });
+
+  it('exits 0 on a clean Dockerfile and 1 on findings', () => {
+    const dir = tempTree({ 'good/Dockerfile': GOOD, 'bad/Dockerfile': BAD });
+    expect(smcl(['lint', path.join(dir, 'good')]).status).toBe(0);
+    expect(smcl(['lint', path.join(dir, 'bad')]).status).toBe(1);
+  });
+
+  it('--fail-on none and --fail-on info move the threshold', () => {
+    const dir = tempTree({ Dockerfile: BAD });
+    expect(smcl(['lint', dir, '--fail-on', 'none']).status).toBe(0);
+    const info = tempTree({ Dockerfile: 'FROM 763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.3.0-cpu\n' });
+    expect(smcl(['lint', info]).status).toBe(0);
+    expect(smcl(['lint', info, '--fail-on', 'info']).status).toBe(1);
+  });
+
+  it('reads a Dockerfile from stdin', () => {
+    const r = smcl(['lint', '-', '--format', 'json'], { input: BAD });
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).results[0].findings[0]).toMatchObject({ ruleId: 'accept-bind-to-port-label', location: { file: '<stdin>', line: 1 } });
+  });
+
+  it('writes JSON to --output and nothing to stdout', () => {
+    const dir = tempTree({ Dockerfile: BAD });
+    const out = path.join(dir, 'report', 'smcl.json');
+    const r = smcl(['lint', dir, '--format', 'json', '--output', out]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(report.summary).toMatchObject({ error: 1, total: 1 });
+  });
+
+  it('emits SARIF 2.1.0 that validates against the official schema', () => {
+    const r = smcl(['lint', 'examples/', '--format', 'sarif']);
+    expect(r.status).toBe(1);
+    const log = JSON.parse(r.stdout);
+    const schema = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
+    const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+    const result = log.runs[0].results[0];
+    expect(result).toMatchObject({ ruleId: 'accept-bind-to-port-label', level: 'error' });
+    expect(result.locations[0].physicalLocation).toMatchObject({ artifactLocation: { uri: 'examples/bad-container/Dockerfile' }, region: { startLine: 3 } });
+    expect(log.runs[0].tool.driver.rules[result.ruleIndex].helpUri).toMatch(/rules\/accept-bind-to-port-label\/README\.md$/);
+  });
+
+  it('emits GitHub workflow commands', () => {
+    const r = smcl(['lint', 'examples/bad-container', '--format', 'github']);
+    expect(r.stdout).toMatch(/^::error file=examples\/bad-container\/Dockerfile,line=3,endLine=3,col=1,title=smcl accept-bind-to-port-label::label com\.amazonaws/m);
+    expect(r.stdout.split('\n')[0]).not.toContain('\n');
+  });
+
+  it('honours inline pragmas', () => {
+    const dir = tempTree({ Dockerfile: '# smcl-ignore-file accept-bind-to-port-label\nFROM python:3.12-slim\n' });
+    expect(smcl(['lint', dir]).status).toBe(0);
+    const next = tempTree({ Dockerfile: 'FROM python:3.12-slim\n# smcl-ignore accept-bind-to-port-label\nLABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=no\n' });
+    expect(smcl(['lint', next]).status).toBe(0);
+    const other = tempTree({ Dockerfile: 'FROM python:3.12-slim\n# smcl-ignore some-other-rule\nLABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=no\n' });
+    expect(smcl(['lint', other]).status).toBe(1);
+  });
+
+  it('takes severities from a config found upward, in JSON, YAML or package.json', () => {
+    const json = tempTree({ '.smclrc.json': JSON.stringify({ rules: { 'accept-bind-to-port-label': 'warning' } }), 'svc/Dockerfile': BAD });
+    const r = smcl(['lint', path.join(json, 'svc'), '--format', 'json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).results[0].findings[0].severity).toBe('warning');
+    const yaml = tempTree({ '.smclrc.yaml': 'rules:\n  accept-bind-to-port-label: off\n', Dockerfile: BAD });
+    expect(smcl(['lint', yaml, '--format', 'json']).stdout).toContain('"total": 0');
+    const pkg = tempTree({ 'package.json': JSON.stringify({ name: 'x', smcl: { failOn: 'none' } }), Dockerfile: BAD });
+    expect(smcl(['lint', pkg]).status).toBe(0);
+  });
+
+  it('rejects bad configs with one line naming the file, exit 2', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ rules: { 'no-such-rule': 'error' } }, /unknown rule "no-such-rule"/],
+      [{ rules: { 'accept-bind-to-port-label': 'fatal' } }, /severity must be one of off, info, warning, error/],
+      [{ colour: true }, /unknown key "colour"/],
+    ];
+    for (const [config, message] of cases) {
+      const dir = tempTree({ '.smclrc.json': JSON.stringify(config), Dockerfile: BAD });
+      const r = smcl(['lint', dir]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('.smclrc.json');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const broken = tempTree({ '.smclrc.json': '{ "rules": ', Dockerfile: BAD });
+    const r = smcl(['lint', broken]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot parse config/);
+    const missing = smcl(['lint', 'examples/', '--config', '/nonexistent/smcl.json']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/config file not found/);
+  });
+
+  it('gives one-line errors and exit 2 for bad input, never a stack trace', () => {
+    const empty = tempTree({ Dockerfile: '' });
+    const binary = tempTree({ Dockerfile: 'FROM \u0000\u0001\u0002' });
+    const nodf = tempTree({ 'README.md': 'hi' });
+    const cases: Array<[string[], RegExp]> = [
+      [['lint', '/nonexistent/Dockerfile'], /\/nonexistent\/Dockerfile: no such file or directory/],
+      [['lint', path.join(empty, 'Dockerfile')], /the Dockerfile is empty/],
+      [['lint', path.join(binary, 'Dockerfile')], /looks like a binary file/],
+      [['lint', nodf], /no Dockerfile found/],
+      [['lint', 'examples/', '--format', 'xml'], /unknown --format "xml"/],
+      [['lint', 'examples/', '--fail-on', 'fatal'], /Invalid values/],
+      [['lint', 'examples/bad-container', '--target', 'nope'], /no build stage named "nope"/],
+      [['frobnicate'], /Unknown argument|Did you mean/],
+    ];
+    for (const [args, message] of cases) {
+      const r = smcl(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('lists rules with severity and doc link', () => {
+    const r = smcl(['rules']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/accept-bind-to-port-label\s+error/);
+    const json = JSON.parse(smcl(['rules', '--format', 'json']).stdout);
+    expect(json.find((m: { id: string }) => m.id === 'accept-bind-to-port-label').docsUrl).toMatch(/README\.md$/);
+  });
+
+  it('every registered rule has a README with the required sections', async () => {
+    const { allRules } = await import('../../rules/index.js');
+    for (const rule of allRules()) {
+      const doc = fs.readFileSync(path.join(ROOT, 'rules', rule.meta.id, 'README.md'), 'utf8');
+      for (const section of ['## Why', '## Bad', '## Good', '## How to fix']) expect(doc, `${rule.meta.id} ${section}`).toContain(section);
+    }
+  });
+});
