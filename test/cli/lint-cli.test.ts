@@ -1,13 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import Ajv from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import AjvModule from 'ajv-draft-04';
+import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { smcl, ROOT } from '../support/cli.js';
 import { tempTree } from '../support/tmp.js';
 
 const require = createRequire(import.meta.url);
+// Both packages are CommonJS with a default export; ESM sees it under .default.
+const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as new (o: object) => import('ajv').default;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: unknown) => void;
 const BAD = 'FROM python:3.12-slim\nRUN echo hi\n';
 const GOOD = 'FROM python:3.12-slim\nLABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true\n';
 
