@@ -18,9 +18,9 @@ fi
 # ---------------------------------------------------------------------------------------------
 packages=(podman runc skopeo docker-registry busybox-static)
 missing=()
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null || true)
 for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [ "$status" = "install ok installed" ] || missing+=("$p")
+  printf '%s\n' "$installed" | grep -qx "$p install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${missing[*]}"

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { docsUrl, InputError, type Finding } from '../engine/types.js';
 import { ContainerEngine, type ContainerState } from './engine.js';
 import { instanceType as lookupInstanceType, INSTANCE_TYPES } from './instance-types.js';
-import { containerListeningPorts, planPorts, type ListeningPort } from './ports.js';
+import { canListen, containerListeningPorts, planPorts, type ListeningPort } from './ports.js';
 import { describeProbe, probe, type ProbeResult } from './probe.js';
 
 /** Rule ids the boot harness reports (docs under rules/<id>/README.md). */
@@ -249,6 +249,9 @@ export async function bootImage(options: BootOptions): Promise<BootReport> {
     const plan = await planPorts({ port: o.port, safePortRange: o.safePortRange, safePortRangeSize: o.safePortRangeSize });
     const [lo, hi] = plan.safeRange;
     const bindPort = plan.bindPort;
+    if (bindPort !== 8080 && !(await canListen(8080))) {
+      notes.push('port 8080 is already in use on this host: a container that hard-codes 8080 will fail to bind it here (and show as serve-entrypoint)');
+    }
 
     const env: Record<string, string> = { ...(o.env ?? {}), SAGEMAKER_BIND_TO_PORT: String(bindPort), SAGEMAKER_SAFE_PORT_RANGE: `${lo}-${hi}` };
     const runArgs = ['run', '-d', '--name', name, '--network', 'host'];
