@@ -146,7 +146,7 @@ async function scanAll(store: ImageStore, ref: string, layers: Descriptor[], ctx
     while (!failed && next < layers.length) {
       const i = next++;
       const desc = layers[i];
-      const what = `layer ${desc.digest} (${i + 1}/${layers.length}) of ${ref}`;
+      const what = `layer ${desc.digest} (${i + 1}/${layers.length})`;
       opts.onProgress?.({ phase: 'layer', ref, digest: desc.digest, index: i, count: layers.length, state: 'start', size: desc.size });
       for (let attempt = 0; ; attempt++) {
         try {
@@ -155,6 +155,11 @@ async function scanAll(store: ImageStore, ref: string, layers: Descriptor[], ctx
         } catch (err) {
           if (isRetryable(err) && attempt < retries && !failed && !ctx.signal?.aborted) continue;
           failed = true;
+          if (err instanceof InputError && !err.message.includes(what)) {
+            // "blob <digest> of <repo>: x" → "layer <digest> (i/n): x"
+            const msg = err.message.startsWith(`blob ${desc.digest} of `) ? err.message.slice(err.message.indexOf(': ') + 2) : err.message;
+            throw new InputError(`${what}: ${msg}`, { cause: err });
+          }
           throw err;
         }
       }

@@ -204,13 +204,12 @@ export class RegistryClient {
     const what = `blob ${digest} of ${this.registry}/${repo}`;
     const res = await this.send(`/v2/${repo}/blobs/${digest}`, repo, 'blob');
     if (res.status !== 200) await this.fail(res, what);
-    const registry = this.registry;
     async function* wrapped(): AsyncGenerator<Buffer> {
       try {
         yield* verifyStream(res.body(), digest, what, opts.size);
       } catch (err) {
         if (err instanceof HttpError) {
-          const e = new InputError(`${registry}/${repo}: ${err.message}`, { cause: err });
+          const e = new InputError(`${what}: ${err.message}`, { cause: err });
           (e as InputError & { retryable?: boolean }).retryable = err.retryable;
           throw e;
         }
