@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { hookCommand } from './commands/hook.js';
+import { bootCommand } from './commands/boot.js';
 import { lintCommand } from './commands/lint.js';
 import { rulesCommand } from './commands/rules.js';
 import { STDIN_ARG, toolVersion } from './common.js';
@@ -17,6 +19,8 @@ await yargs(args)
   .usage('$0 <command> [options]\n\nTells you, before deploy, whether a container will work in an Amazon SageMaker\nmulti-container endpoint with direct invocation.')
   .command(lintCommand)
   .command(rulesCommand)
+  .command(bootCommand)
+  .command(hookCommand)
   .demandCommand(1, 'Name a command: smcl lint . (or smcl --help)')
   .strict()
   .recommendCommands()
