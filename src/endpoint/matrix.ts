@@ -94,8 +94,10 @@ export function buildAccessMatrix(input: EndpointModel, opts: { hostnames?: stri
 
 const CELL_TEXT: Record<Decision, string> = { allow: 'allow', 'explicit-deny': 'DENY', 'implicit-deny': 'deny', unknown: '?' };
 
-function cellText(c: AccessCell): string {
-  const by = c.statement ? ` ${c.statement.sid ?? `#${c.statement.index}`}` : '';
+function cellText(c: AccessCell, principal: string): string {
+  const st = c.statement;
+  // Name the policy too when the principal has policies of its own names (roles in templates).
+  const by = st ? ` ${st.policy !== principal ? `${st.policy}` : ''}${st.sid !== undefined ? `${st.policy !== principal ? ':' : ''}${st.sid}` : `#${st.index}`}` : '';
   return `${CELL_TEXT[c.decision]}${c.decision === 'implicit-deny' ? '' : by}`;
 }
 
@@ -107,12 +109,12 @@ export function renderAccessMatrixText(matrix: AccessMatrix): string {
     const title = [t.model !== undefined ? `model ${t.model}` : undefined, `endpoint ${t.endpoint ?? '(name not known)'}`].filter(Boolean).join(', ');
     out.push(`Access to ${title}`);
     const header = ['principal', ...t.hostnames];
-    const body = t.rows.map((r) => [r.principal, ...r.cells.map(cellText)]);
+    const body = t.rows.map((r) => [r.principal, ...r.cells.map((c) => cellText(c, r.principal))]);
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
     const line = (cols: string[]): string => cols.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
     out.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), '');
   }
-  out.push('allow/DENY <statement>: allowed / explicitly denied by that statement (Sid or #index); deny: no Allow applies (implicit deny); ?: depends on values not known statically.');
+  out.push('allow/DENY <statement>: allowed / explicitly denied by that statement ([policy]Sid or [policy]#index); deny: no Allow applies (implicit deny); ?: depends on values not known statically.');
   return `${out.join('\n')}\n`;
 }
 
