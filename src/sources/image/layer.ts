@@ -141,7 +141,7 @@ async function* decompress(src: AsyncGenerator<Buffer>, compression: 'gzip' | 'z
     if (!zstdFactory) throw zstdUnsupported(what);
     z = zstdFactory();
   } else {
-    z = zlib.createGunzip();
+    z = zlib.createGunzip({ chunkSize: 256 * 1024 });
   }
   const zs = z as unknown as NodeJS.ReadableStream & NodeJS.WritableStream & { destroy(err?: Error): void };
   // Feed the decompressor from the source with backpressure; its errors surface in the loop below.

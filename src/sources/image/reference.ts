@@ -80,12 +80,17 @@ export function isLoopbackHost(hostPort: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** `PATH[:name]`: the whole string when it exists on disk, else split at the last colon. */
+/**
+ * `PATH[:name]`: the whole string when it exists on disk, else the longest prefix before a colon
+ * that exists (names may hold colons themselves: `docker-archive:f.tar:repo:tag`).
+ */
 function pathAndName(s: string): { path: string; name?: string } {
   if (existsSync(s)) return { path: s };
-  const i = s.lastIndexOf(':');
-  if (i > 0 && existsSync(s.slice(0, i))) return { path: s.slice(0, i), name: s.slice(i + 1) || undefined };
-  return { path: s };
+  for (let i = s.lastIndexOf(':'); i > 0; i = s.lastIndexOf(':', i - 1)) {
+    if (existsSync(s.slice(0, i))) return { path: s.slice(0, i), name: s.slice(i + 1) || undefined };
+  }
+  const first = s.indexOf(':');
+  return first > 0 ? { path: s.slice(0, first), name: s.slice(first + 1) || undefined } : { path: s };
 }
 
 /**
