@@ -167,9 +167,8 @@ async function scanAll(store: ImageStore, ref: string, layers: Descriptor[], ctx
     }
   };
   const n = Math.max(1, Math.min(opts.concurrency ?? 3, layers.length));
-  const results = await Promise.allSettled(Array.from({ length: n }, worker));
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
+  // First failure wins at once; the caller's finally aborts the layers still in flight.
+  await Promise.all(Array.from({ length: n }, worker));
   return out;
 }
 
