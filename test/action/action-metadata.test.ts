@@ -54,3 +54,22 @@ describe('action.yml', () => {
     for (const [name, o] of Object.entries(action.outputs)) expect(o.value).toBe(`\${{ steps.smcl.outputs.${name} }}`);
   });
 });
+
+describe('docs/workflows examples', () => {
+  const dir = path.join(ROOT, 'docs/workflows');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yml'));
+
+  it('are workflows that use this action only with inputs it declares', () => {
+    expect(files.sort()).toEqual(['build-then-boot.yml', 'nightly-ecr-scan.yml', 'pr-lint.yml']);
+    for (const f of files) {
+      const wf = parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { on: unknown; jobs: Record<string, { 'runs-on': string; steps: Array<{ uses?: string; with?: Record<string, unknown> }> }> };
+      expect(wf.on, f).toBeDefined();
+      for (const job of Object.values(wf.jobs)) {
+        expect(job['runs-on'], f).toBeTruthy();
+        for (const step of job.steps)
+          if (step.uses?.startsWith('sagemaker-container-lint/sagemaker-container-lint@'))
+            for (const k of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs), `${f}: input ${k}`).toContain(k);
+      }
+    }
+  });
+});
