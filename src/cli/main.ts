@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { hookCommand } from './commands/hook.js';
 import { bootCommand } from './commands/boot.js';
+import { endpointCommand } from './commands/endpoint.js';
 import { lintCommand } from './commands/lint.js';
 import { rulesCommand } from './commands/rules.js';
 import { STDIN_ARG, toolVersion } from './common.js';
@@ -20,6 +21,7 @@ await yargs(args)
   .command(lintCommand)
   .command(rulesCommand)
   .command(bootCommand)
+  .command(endpointCommand)
   .command(hookCommand)
   .demandCommand(1, 'Name a command: smcl lint . (or smcl --help)')
   .strict()

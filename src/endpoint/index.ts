@@ -1,10 +1,6 @@
 import { runRules, type RuleSettings } from '../engine/run.js';
 import type { Finding, Rule } from '../engine/types.js';
-import endpointContainerCount from '../../rules/endpoint-container-count/index.js';
-import endpointContainerEnv from '../../rules/endpoint-container-env/index.js';
-import endpointDirectMode from '../../rules/endpoint-direct-mode/index.js';
-import endpointHostnames from '../../rules/endpoint-hostnames/index.js';
-import iamTargetContainerHostname from '../../rules/iam-target-container-hostname/index.js';
+import { endpointRules } from '../../rules/index.js';
 import { loadEndpointFile, loadEndpointText } from './load.js';
 import { buildAccessMatrix, type AccessMatrix } from './matrix.js';
 import { mergeEndpointModels, type EndpointModel } from './model.js';
@@ -16,14 +12,7 @@ export { accessMatrixToJson, buildAccessMatrix, computeAccessTable, renderAccess
 export type { AccessMatrix, AccessMatrixJson, AccessTable } from './matrix.js';
 export type { EndpointModel } from './model.js';
 
-/** The endpoint rules, in the order they run. */
-export const endpointRules: Rule<EndpointModel>[] = [
-  endpointContainerCount,
-  endpointHostnames,
-  endpointDirectMode,
-  endpointContainerEnv,
-  iamTargetContainerHostname,
-];
+export { endpointRules };
 
 export interface EndpointLintSettings extends RuleSettings {
   /** Endpoint name (or ARN) to check Resource ARNs against when the input does not name the endpoint. */

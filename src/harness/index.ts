@@ -5,4 +5,4 @@ export { INSTANCE_TYPES, instanceType } from './instance-types.js';
 export { containerListeningPorts, parsePortRange, parseProcNetTcp, planPorts } from './ports.js';
 export type { ListeningPort } from './ports.js';
 export { probe } from './probe.js';
-export { BOOT_RULE_METAS, applyRuleSettings } from './rules.js';
+export { applyRuleSettings } from './rules.js';

@@ -11,8 +11,21 @@ const require = createRequire(import.meta.url);
 // Both packages are CommonJS with a default export; ESM sees it under .default.
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as new (o: object) => import('ajv').default;
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: unknown) => void;
-const BAD = 'FROM python:3.12-slim\nRUN echo hi\n';
-const GOOD = 'FROM python:3.12-slim\nLABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true\n';
+/** The shipped good example's files, with its Dockerfile replaced when `dockerfile` is given. */
+function container(dockerfile?: string, prefix = ''): Record<string, string | { content: string; mode: number }> {
+  const dir = path.join(ROOT, 'examples/good-container');
+  const files: Record<string, string | { content: string; mode: number }> = {};
+  for (const rel of ['Dockerfile', 'program/serve', 'program/predictor.py']) {
+    const abs = path.join(dir, rel);
+    files[prefix + rel] = { content: fs.readFileSync(abs, 'utf8'), mode: fs.statSync(abs).mode & 0o777 };
+  }
+  if (dockerfile !== undefined) files[prefix + 'Dockerfile'] = dockerfile;
+  return files;
+}
+const GOOD_DOCKERFILE = fs.readFileSync(path.join(ROOT, 'examples/good-container/Dockerfile'), 'utf8');
+/** The good example without its label: exactly one finding, accept-bind-to-port-label at line 3. */
+const BAD = GOOD_DOCKERFILE.replace(/^LABEL com\.amazonaws.*\n/m, '');
+const GOOD = GOOD_DOCKERFILE;
 
 describe('smcl lint (spawned CLI)', () => {
   it('lints the shipped examples: findings for the bad one only, with a code frame, exit 1', () => {
@@ -24,27 +37,28 @@ describe('smcl lint (spawned CLI)', () => {
   });
 
   it('exits 0 on a clean Dockerfile and 1 on findings', () => {
-    const dir = tempTree({ 'good/Dockerfile': GOOD, 'bad/Dockerfile': BAD });
+    const dir = tempTree({ ...container(GOOD, 'good/'), ...container(BAD, 'bad/') });
     expect(smcl(['lint', path.join(dir, 'good')]).status).toBe(0);
     expect(smcl(['lint', path.join(dir, 'bad')]).status).toBe(1);
   });
 
   it('--fail-on none and --fail-on info move the threshold', () => {
-    const dir = tempTree({ Dockerfile: BAD });
+    const dir = tempTree(container(BAD));
     expect(smcl(['lint', dir, '--fail-on', 'none']).status).toBe(0);
-    const info = tempTree({ Dockerfile: 'FROM 763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.3.0-cpu\n' });
+    const info = tempTree(container(GOOD.replace(/^FROM .*$/m, 'FROM 763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.3.0-cpu').replace(/^LABEL com\.amazonaws.*\n/m, '')));
     expect(smcl(['lint', info]).status).toBe(0);
     expect(smcl(['lint', info, '--fail-on', 'info']).status).toBe(1);
   });
 
   it('reads a Dockerfile from stdin', () => {
-    const r = smcl(['lint', '-', '--format', 'json'], { input: BAD });
+    const dir = tempTree(container(BAD));
+    const r = smcl(['lint', '-', '--format', 'json'], { input: BAD, cwd: dir });
     expect(r.status).toBe(1);
-    expect(JSON.parse(r.stdout).results[0].findings[0]).toMatchObject({ ruleId: 'accept-bind-to-port-label', location: { file: '<stdin>', line: 1 } });
+    expect(JSON.parse(r.stdout).results[0].findings).toMatchObject([{ ruleId: 'accept-bind-to-port-label', location: { file: '<stdin>', line: 3 } }]);
   });
 
   it('writes JSON to --output and nothing to stdout', () => {
-    const dir = tempTree({ Dockerfile: BAD });
+    const dir = tempTree(container(BAD));
     const out = path.join(dir, 'report', 'smcl.json');
     const r = smcl(['lint', dir, '--format', 'json', '--output', out]);
     expect(r.status).toBe(1);
@@ -75,22 +89,23 @@ describe('smcl lint (spawned CLI)', () => {
   });
 
   it('honours inline pragmas', () => {
-    const dir = tempTree({ Dockerfile: '# smcl-ignore-file accept-bind-to-port-label\nFROM python:3.12-slim\n' });
+    const dir = tempTree(container('# smcl-ignore-file accept-bind-to-port-label\n' + BAD));
     expect(smcl(['lint', dir]).status).toBe(0);
-    const next = tempTree({ Dockerfile: 'FROM python:3.12-slim\n# smcl-ignore accept-bind-to-port-label\nLABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=no\n' });
+    const wrongValue = GOOD.replace('accept-bind-to-port=true', 'accept-bind-to-port=no');
+    const next = tempTree(container(wrongValue.replace(/^LABEL/m, '# smcl-ignore accept-bind-to-port-label\nLABEL')));
     expect(smcl(['lint', next]).status).toBe(0);
-    const other = tempTree({ Dockerfile: 'FROM python:3.12-slim\n# smcl-ignore some-other-rule\nLABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=no\n' });
+    const other = tempTree(container(wrongValue.replace(/^LABEL/m, '# smcl-ignore some-other-rule\nLABEL')));
     expect(smcl(['lint', other]).status).toBe(1);
   });
 
   it('takes severities from a config found upward, in JSON, YAML or package.json', () => {
-    const json = tempTree({ '.smclrc.json': JSON.stringify({ rules: { 'accept-bind-to-port-label': 'warning' } }), 'svc/Dockerfile': BAD });
+    const json = tempTree({ '.smclrc.json': JSON.stringify({ rules: { 'accept-bind-to-port-label': 'warning' } }), ...container(BAD, 'svc/') });
     const r = smcl(['lint', path.join(json, 'svc'), '--format', 'json']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).results[0].findings[0].severity).toBe('warning');
-    const yaml = tempTree({ '.smclrc.yaml': 'rules:\n  accept-bind-to-port-label: off\n', Dockerfile: BAD });
+    const yaml = tempTree({ '.smclrc.yaml': 'rules:\n  accept-bind-to-port-label: off\n', ...container(BAD) });
     expect(smcl(['lint', yaml, '--format', 'json']).stdout).toContain('"total": 0');
-    const pkg = tempTree({ 'package.json': JSON.stringify({ name: 'x', smcl: { failOn: 'none' } }), Dockerfile: BAD });
+    const pkg = tempTree({ 'package.json': JSON.stringify({ name: 'x', smcl: { failOn: 'none' } }), ...container(BAD) });
     expect(smcl(['lint', pkg]).status).toBe(0);
   });
 
@@ -101,14 +116,14 @@ describe('smcl lint (spawned CLI)', () => {
       [{ colour: true }, /unknown key "colour"/],
     ];
     for (const [config, message] of cases) {
-      const dir = tempTree({ '.smclrc.json': JSON.stringify(config), Dockerfile: BAD });
+      const dir = tempTree({ '.smclrc.json': JSON.stringify(config), ...container(BAD) });
       const r = smcl(['lint', dir]);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).toContain('.smclrc.json');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
-    const broken = tempTree({ '.smclrc.json': '{ "rules": ', Dockerfile: BAD });
+    const broken = tempTree({ '.smclrc.json': '{ "rules": ', ...container(BAD) });
     const r = smcl(['lint', broken]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/cannot parse config/);

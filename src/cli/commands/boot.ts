@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { allRules } from '../../../rules/index.js';
 import { InputError } from '../../engine/types.js';
-import { applyRuleSettings, BOOT_RULE_METAS, bootImage, INSTANCE_TYPES, type BootReport } from '../../harness/index.js';
+import { applyRuleSettings, bootImage, INSTANCE_TYPES, type BootReport } from '../../harness/index.js';
 import { emitResults, handler, note, resolveConfig, withOutputOptions, type OutputArgs } from '../common.js';
 
 interface BootArgs extends OutputArgs {
@@ -72,7 +72,8 @@ export const bootCommand: CommandModule<object, BootArgs> = {
       .example('smcl boot my-model:latest --instance-type ml.m5.large', 'boot with the memory and CPUs of an ml.m5.large')
       .example('smcl boot my-model:latest --payload req.json --content-type application/json', 'send your own request to /invocations') as never,
   handler: handler(async (argv: BootArgs) => {
-    const metas = [...allRules().map((r) => r.meta), ...BOOT_RULE_METAS];
+    // The harness reports with the ids of the static rules, so one config and one rule table serve both.
+    const metas = allRules().map((r) => r.meta);
     const config = resolveConfig(argv, undefined, metas);
     let payload: Buffer | undefined;
     if (argv.payload !== undefined) {
@@ -99,6 +100,6 @@ export const bootCommand: CommandModule<object, BootArgs> = {
     });
     note(argv, metricsSummary(report));
     const findings = applyRuleSettings(report.findings, config);
-    return emitResults([{ subject: report.image, findings, sourceTexts: new Map() }], argv, BOOT_RULE_METAS, config);
+    return emitResults([{ subject: report.image, findings, sourceTexts: new Map() }], argv, metas, config);
   }),
 };

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { containerRules } from '../../../rules/index.js';
+import { allRules } from '../../../rules/index.js';
 import { InputError } from '../../engine/types.js';
 import { findDockerfiles } from '../../lint/discover.js';
 import { lintDockerfile } from '../../lint/lint-dockerfiles.js';
@@ -39,7 +39,7 @@ export const lintCommand: CommandModule<object, LintArgs> = {
       .example('smcl lint examples/ --format sarif -o smcl.sarif', 'write SARIF for GitHub code scanning')
       .example('cat Dockerfile | smcl lint -', 'lint a Dockerfile from stdin') as never,
   handler: handler(async (argv: LintArgs) => {
-    const rules = containerRules.map((r) => r.meta);
+    const rules = allRules().map((r) => r.meta);
     const paths = (argv.file ? [argv.file, ...argv.paths] : argv.paths).map((p) => (p === STDIN_ARG ? '-' : p));
     const config = resolveConfig(argv, paths[0], rules);
     const buildArgs = parseBuildArgs(argv['build-arg']);

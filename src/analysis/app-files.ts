@@ -1,0 +1,85 @@
+import path from 'node:path';
+import type { ContainerModel } from '../model/container-model.js';
+import type { VirtualFile } from '../model/vfs.js';
+
+export type FileLanguage = 'shell' | 'python' | 'js' | 'nginx' | 'properties' | 'yaml' | 'supervisor';
+
+/**
+ * Globs of files the build-context rules read. Image sources keep only these in memory.
+ * Paths are absolute in the image; `**` crosses directories.
+ */
+export const APP_FILE_GLOBS = [
+  '**/serve',
+  '**/*.sh',
+  '**/entrypoint*',
+  '**/docker-entrypoint*',
+  '**/start*',
+  '**/*.py',
+  '**/*.js',
+  '**/*.mjs',
+  '**/*.cjs',
+  '**/*.ts',
+  '**/nginx*.conf',
+  '**/nginx/**/*.conf',
+  '**/*.conf.template',
+  '**/*.conf.tmpl',
+  '**/conf.d/*.conf',
+  '**/config.properties',
+  '**/application.properties',
+  '**/application.y*ml',
+  '**/supervisord.conf',
+  '**/supervisor/**/*.conf',
+  '**/requirements*.txt',
+  '**/setup.py',
+  '**/setup.cfg',
+  '**/pyproject.toml',
+  '**/package.json',
+];
+
+/** Where an image keeps the operating system and installed libraries: not the team's server code. */
+const SYSTEM_PREFIXES = ['/usr/lib/', '/usr/local/lib/', '/usr/share/', '/usr/include/', '/lib/', '/lib64/', '/proc/', '/sys/', '/var/lib/', '/usr/libexec/', '/opt/conda/lib/', '/root/.cache/'];
+const SKIP_SEGMENTS = /\/(site-packages|dist-packages|node_modules|__pycache__|\.git|tests?|testing|docs?|examples?|notebooks?)\//;
+
+/**
+ * The files of the model that belong to the application: every build-context file for a
+ * Dockerfile, and for an image everything outside system and library directories.
+ * Test and documentation folders are left out: their ports never serve traffic.
+ */
+export function appFiles(model: ContainerModel): VirtualFile[] {
+  return model.files.all().filter((f) => {
+    if (f.type !== 'file') return false;
+    if (f.origin.kind === 'layer' && SYSTEM_PREFIXES.some((p) => f.path.startsWith(p)) && !isServerConfig(f.path)) return false;
+    if (SKIP_SEGMENTS.test(f.path)) return false;
+    if (/(^|\/)(test_[^/]*|[^/]*_test)\.py$/.test(f.path)) return false;
+    return languageOf(f) !== undefined || isManifest(f.path);
+  });
+}
+
+function isServerConfig(p: string): boolean {
+  return /^\/etc\/(nginx|supervisor)/.test(p);
+}
+
+export function isManifest(p: string): boolean {
+  return /(^|\/)(requirements[^/]*\.txt|setup\.py|setup\.cfg|pyproject\.toml|package\.json)$/.test(p);
+}
+
+/** Language of a file by name, then by shebang for extension-less scripts such as `serve`. */
+export function languageOf(f: VirtualFile, text?: string): FileLanguage | undefined {
+  const base = path.posix.basename(f.path);
+  if (/nginx.*\.conf(\.template|\.tmpl)?$|\.conf\.(template|tmpl)$/.test(base) || /\/nginx\/|\/conf\.d\//.test(f.path)) return 'nginx';
+  if (/^supervisord\.conf$/.test(base) || /\/supervisor\//.test(f.path)) return 'supervisor';
+  if (/\.(properties)$/.test(base)) return 'properties';
+  if (/^application\.ya?ml$/.test(base)) return 'yaml';
+  if (/\.py$/.test(base)) return 'python';
+  if (/\.(m|c)?js$|\.ts$/.test(base)) return 'js';
+  if (/\.(sh|bash)$/.test(base)) return 'shell';
+  if (base === 'setup.py') return 'python';
+  if (!base.includes('.')) {
+    const head = text ?? f.text()?.slice(0, 200);
+    if (head === undefined) return base === 'serve' ? 'shell' : undefined;
+    if (/^#!.*\bpython/.test(head)) return 'python';
+    if (/^#!.*\bnode/.test(head)) return 'js';
+    if (/^#!.*\b(sh|bash|dash|ash|busybox)\b/.test(head) || base === 'serve' || /entrypoint|^start/.test(base)) return 'shell';
+  }
+  return undefined;
+}

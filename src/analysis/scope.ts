@@ -1,0 +1,216 @@
+import type { Location } from '../model/location.js';
+import { BIND_ENV, MAX_HOPS, SAFE_RANGE_ENV, portFromText, type PortOrigin, type PortValue } from './port-value.js';
+
+/** A value fixed in the image (Dockerfile ENV, image config Env), with where it was set. */
+export interface ImageEnvValue {
+  value: string;
+  location: Location;
+}
+
+export type ExprLanguage = 'shell' | 'python' | 'js' | 'spring';
+
+interface Assignment {
+  expr: string;
+  line: number;
+}
+
+/**
+ * Variable assignments of one file, in order, so that a port expression such as `$PORT`,
+ * `port` or `config.port` can be followed back to where its value comes from. Control flow is
+ * ignored: the last assignment before the use wins, which is what straight-line serve scripts do.
+ */
+export class Scope {
+  private readonly vars = new Map<string, Assignment[]>();
+
+  constructor(
+    readonly lang: ExprLanguage,
+    /** Values fixed at build time (Dockerfile ENV / image config Env): literal under SageMaker. */
+    readonly imageEnv: Map<string, ImageEnvValue> = new Map(),
+    /** A scope whose variables are visible here too (e.g. a serve script's exports seen by Python code). */
+    readonly parent?: Scope,
+  ) {}
+
+  static fromText(lang: ExprLanguage, text: string, imageEnv?: Map<string, ImageEnvValue>, parent?: Scope): Scope {
+    const scope = new Scope(lang, imageEnv, parent);
+    const lines = text.split(/\r?\n/);
+    lines.forEach((line, i) => {
+      for (const [name, expr] of assignmentsIn(lang, line)) scope.assign(name, expr, i + 1);
+    });
+    return scope;
+  }
+
+  assign(name: string, expr: string, line: number): void {
+    const list = this.vars.get(name) ?? [];
+    list.push({ expr, line });
+    this.vars.set(name, list);
+  }
+
+  lookup(name: string, beforeLine = Number.MAX_SAFE_INTEGER): string | undefined {
+    return this.assignment(name, beforeLine)?.expr;
+  }
+
+  /** The assignment in force at `beforeLine`, and whether it is this file's (parents' lines mean nothing here). */
+  private assignment(name: string, beforeLine: number): (Assignment & { local: boolean }) | undefined {
+    const list = this.vars.get(name);
+    if (list?.length) {
+      const before = list.filter((a) => a.line < beforeLine);
+      return { ...(before.length ? before[before.length - 1] : list[0]), local: true };
+    }
+    const inherited = this.parent?.assignment(name, Number.MAX_SAFE_INTEGER);
+    return inherited ? { ...inherited, local: false } : undefined;
+  }
+
+  has(name: string): boolean {
+    return this.vars.has(name) || (this.parent?.has(name) ?? false);
+  }
+
+  /** Reduces a port expression at `line` to where its value comes from. */
+  resolve(expr: string, line = Number.MAX_SAFE_INTEGER, via: string[] = [], definedAt?: number): PortValue {
+    if (via.length > MAX_HOPS) return { kind: 'unknown', expr };
+    const trimmed = expr.trim();
+    if (/^['"]?unix:|\.sock['"]?$/.test(trimmed)) return { kind: 'unix' };
+    const candidates: PortValue[] = [];
+
+    for (const ref of envRefs(this.lang, trimmed)) {
+      if (ref.name === BIND_ENV) return { kind: 'bind-env', via };
+      if (ref.name === SAFE_RANGE_ENV) return { kind: 'safe-range', via };
+      // A shell variable may be a local assigned earlier; follow it first.
+      if (this.lang === 'shell' && this.has(ref.name) && !via.includes(ref.name)) {
+        candidates.push(this.follow(ref.name, line, via));
+        continue;
+      }
+      const fixed = this.imageEnv.get(ref.name);
+      if (fixed) {
+        const port = portFromText(fixed.value);
+        candidates.push(port ? { kind: 'literal', port, via: [...via, `ENV ${ref.name}`], origin: { location: fixed.location } } : { kind: 'unknown', expr: `${ref.name}=${fixed.value}` });
+        continue;
+      }
+      if (ref.fallback !== undefined) {
+        const inner = this.resolve(ref.fallback, line, via, definedAt);
+        if (inner.kind === 'literal') candidates.push({ ...inner, envDefault: ref.name });
+        else candidates.push(inner);
+        continue;
+      }
+      candidates.push({ kind: 'unknown', expr: `$${ref.name} is not set by the image or SageMaker` });
+    }
+
+    if (this.lang !== 'shell') {
+      for (const ident of identifiers(this.lang, trimmed)) {
+        if (via.includes(ident) || !this.has(ident)) continue;
+        candidates.push(this.follow(ident, line, via));
+      }
+    }
+
+    const best = pickBest(candidates);
+    if (best) return best;
+    const port = portFromText(stripCall(trimmed)) ?? standaloneNumber(trimmed);
+    if (port !== undefined) return { kind: 'literal', port, via, ...(definedAt !== undefined ? { origin: { line: definedAt } as PortOrigin } : {}) };
+    return { kind: 'unknown', expr: trimmed };
+  }
+
+  /** Resolves a variable through its assignment, remembering the assignment's line for literals. */
+  private follow(name: string, line: number, via: string[]): PortValue {
+    const a = this.assignment(name, line)!;
+    return this.resolve(a.expr, a.local ? a.line : line, [...via, name], a.local ? a.line : undefined);
+  }
+}
+
+const RANK: Record<PortValue['kind'], number> = { 'bind-env': 5, 'safe-range': 4, literal: 3, unix: 2, unknown: 1 };
+
+function pickBest(values: PortValue[]): PortValue | undefined {
+  return values.sort((a, b) => RANK[b.kind] - RANK[a.kind])[0];
+}
+
+/** `int(x)`, `Number(x)`, `str(x)`, `parseInt(x, 10)`: look inside. */
+function stripCall(s: string): string {
+  const m = /^(?:int|str|Number|parseInt|String)\((.*?)(?:,\s*10)?\)$/.exec(s);
+  return m ? m[1] : s;
+}
+
+function standaloneNumber(s: string): number | undefined {
+  // `x or 8080`, `port || 8080`, `8080 if debug else 9000` (first number wins).
+  const m = /(?:^|[^\w.$-])(\d{2,5})(?![\w.])/.exec(s);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n > 0 && n <= 65535 ? n : undefined;
+}
+
+interface EnvRef {
+  name: string;
+  /** The default used when the variable is not set (`${X:-8080}`, `get('X', 8080)`, `X || 8080`). */
+  fallback?: string;
+}
+
+/** References to environment variables in an expression, per language. */
+export function envRefs(lang: ExprLanguage, expr: string): EnvRef[] {
+  const out: EnvRef[] = [];
+  let m: RegExpExecArray | null;
+  if (lang === 'shell') {
+    // ${X}, ${X:-d}, ${X-d}, ${X:=d}, and the trimming forms ${X%-*} / ${X#*-} (still X's value, cut).
+    const re = /\$\{([A-Za-z_]\w*)(?:(:?[-=])((?:[^{}]|\{[^}]*\})*)|[%#]{1,2}[^}]*)?\}|\$([A-Za-z_]\w*)/g;
+    while ((m = re.exec(expr))) out.push({ name: m[1] ?? m[4], fallback: m[3] });
+  } else if (lang === 'python') {
+    const re = /(?:os\.)?(?:environ\.get|getenv|environ\.setdefault)\(\s*['"]([A-Za-z_]\w*)['"]\s*(?:,\s*([^)]*))?\)|(?:os\.)?environ\[\s*['"]([A-Za-z_]\w*)['"]\s*\]/g;
+    while ((m = re.exec(expr))) out.push({ name: m[1] ?? m[3], fallback: m[2] ?? orDefault(expr.slice(m.index + m[0].length)) });
+  } else if (lang === 'js') {
+    const re = /process\.env(?:\.([A-Za-z_]\w*)|\[\s*['"]([A-Za-z_]\w*)['"]\s*\])/g;
+    while ((m = re.exec(expr))) out.push({ name: m[1] ?? m[2], fallback: orDefault(expr.slice(m.index + m[0].length)) });
+  } else {
+    // Spring / Java properties: ${NAME:default}
+    const re = /\$\{([A-Za-z_][\w.]*)(?::([^}]*))?\}/g;
+    while ((m = re.exec(expr))) out.push({ name: m[1], fallback: m[2] });
+  }
+  return out;
+}
+
+/** `... || 8080`, `... ?? 8080`, `... or 8080` right after a reference. */
+function orDefault(rest: string): string | undefined {
+  const m = /^\s*\)?\s*(?:\|\||\?\?|\bor\b)\s*(['"]?\d{1,5}['"]?)/.exec(rest);
+  return m ? m[1] : undefined;
+}
+
+const KEYWORDS = new Set(['int', 'str', 'float', 'os', 'environ', 'get', 'getenv', 'process', 'env', 'Number', 'parseInt', 'String', 'None', 'null', 'undefined', 'or', 'and', 'if', 'else', 'True', 'False', 'self', 'this', 'f', 'const', 'let', 'var', 'new']);
+
+function identifiers(lang: ExprLanguage, expr: string): string[] {
+  // Strip string literals except f-string/template placeholders, which hold identifiers.
+  const withPlaceholders = expr.replace(/\{([^{}]+)\}/g, ' $1 ').replace(/\$\{([^{}]+)\}/g, ' $1 ');
+  const noStrings = withPlaceholders.replace(/(['"`])(?:\\.|(?!\1).)*\1/g, ' ');
+  const out: string[] = [];
+  const re = /(?<![\w.])([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)?)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(noStrings + ' ' + withPlaceholders.replace(/[^{}\w.\s]/g, ' ')))) {
+    const id = m[1];
+    if (!KEYWORDS.has(id) && !out.includes(id)) out.push(id);
+    const head = id.split('.')[0];
+    if (id.includes('.') && !KEYWORDS.has(head) && !out.includes(head)) out.push(head);
+  }
+  void lang;
+  return out;
+}
+
+/** Assignments on one line: shell `X=...`/`export X=...`/`: ${X:=...}`, Python `x = ...`, JS `const x = ...`. */
+export function assignmentsIn(lang: ExprLanguage, line: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let m: RegExpExecArray | null;
+  if (lang === 'shell') {
+    const code = line.replace(/(^|\s)#.*$/, '');
+    const re = /(?:^|[\s;&|(])(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?([A-Za-z_]\w*)=("(?:\\.|[^"])*"|'[^']*'|\S*)/g;
+    while ((m = re.exec(code))) out.push([m[1], unquoteShell(m[2])]);
+    const def = /:\s+"?\$\{([A-Za-z_]\w*):?=([^}]*)\}"?/.exec(code);
+    if (def) out.push([def[1], `\${${def[1]}:-${def[2]}}`]);
+  } else if (lang === 'python') {
+    m = /^\s*([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*(?::\s*[\w[\], ]+)?\s*=(?!=)\s*(.+?)\s*(#.*)?$/.exec(line);
+    // `low, high = ...split('-')`: each name takes the expression (its source is what matters).
+    if (m) for (const name of m[1].split(',')) out.push([name.trim(), m[2]]);
+  } else if (lang === 'js') {
+    m = /^\s*(?:export\s+)?(?:const|let|var)?\s*([A-Za-z_$][\w.$]*)\s*=(?![=>])\s*(.+?);?\s*(\/\/.*)?$/.exec(line);
+    if (m) out.push([m[1], m[2]]);
+  }
+  return out;
+}
+
+function unquoteShell(s: string): string {
+  if (s.startsWith("'") && s.endsWith("'")) return s.slice(1, -1);
+  if (s.startsWith('"') && s.endsWith('"')) return s.slice(1, -1);
+  return s;
+}
