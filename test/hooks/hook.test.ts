@@ -3,11 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, smcl } from '../support/cli.js';
+import { CLI, ROOT, smcl } from '../support/cli.js';
 
-const LABEL = 'LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true\n';
-const GOOD = `FROM python:3.12-slim\n${LABEL}COPY serve /opt/program/serve\n`;
-const BAD = 'FROM python:3.12-slim\nCOPY serve /opt/program/serve\n';
+// The shipped good example (which must lint clean), and the same without its label.
+const EXAMPLE = path.join(ROOT, 'examples/good-container');
+const GOOD = fs.readFileSync(path.join(EXAMPLE, 'Dockerfile'), 'utf8');
+const BAD = GOOD.replace(/^LABEL com\.amazonaws\.sagemaker\.capabilities\.accept-bind-to-port=true\n/m, '');
+const PROGRAM = fs.readdirSync(path.join(EXAMPLE, 'program')).map((f) => [f, fs.readFileSync(path.join(EXAMPLE, 'program', f), 'utf8')] as const);
 
 const made: string[] = [];
 afterAll(() => {
@@ -39,7 +41,7 @@ function git(cwd: string, ...args: string[]): string {
 }
 function write(dir: string, rel: string, text: string): void {
   fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-  fs.writeFileSync(path.join(dir, rel), text);
+  fs.writeFileSync(path.join(dir, rel), text, { mode: rel.endsWith('/serve') ? 0o755 : 0o644 });
 }
 function commit(dir: string, msg: string): void {
   git(dir, 'add', '-A');
@@ -63,7 +65,7 @@ function setup(hooksPath?: string): { work: string; remote: string; hooks: strin
   git(work, 'remote', 'add', 'origin', remote);
   for (const d of ['a', 'b']) {
     write(work, `${d}/Dockerfile`, GOOD);
-    write(work, `${d}/serve`, '#!/bin/sh\nexec gunicorn\n');
+    for (const [f, text] of PROGRAM) write(work, `${d}/program/${f}`, text);
   }
   commit(work, 'init');
   const hooks = path.resolve(work, hooksPath ?? '.git/hooks');
@@ -91,8 +93,8 @@ describe('smcl hook (real git repositories, spawned CLI)', () => {
     commit(work, 'bad');
     const refused = run('git', ['push', 'origin', 'main'], work);
     expect(refused.status).not.toBe(0);
-    expect(refused.out).toContain('b/Dockerfile:1:1 error accept-bind-to-port-label');
-    expect(refused.out).toContain('> 1 | FROM python:3.12-slim');
+    expect(refused.out).toContain('b/Dockerfile:3:1 error accept-bind-to-port-label');
+    expect(refused.out).toContain('> 3 | FROM python:3.12-slim');
     expect(refused.out).toContain('push refused');
     expect(refused.out).not.toContain('a/Dockerfile:');
     expect(git(remote, 'branch', '--list')).toBe('');
@@ -109,9 +111,8 @@ describe('smcl hook (real git repositories, spawned CLI)', () => {
     expect(ok.out).toContain('no problems in 2 subjects');
     expect(git(remote, 'rev-parse', 'main').trim()).toBe(git(work, 'rev-parse', 'HEAD').trim());
 
-    // An existing push range: only what changed is linted. A bad b/ committed with --no-verify
-    // elsewhere is not this push's business; a change to a/serve (a's build context) lints a/ only.
-    write(work, 'a/serve', '#!/bin/sh\nexec gunicorn -b 0.0.0.0:$SAGEMAKER_BIND_TO_PORT\n');
+    // An existing push range: only what changed is linted; a change in a/'s build context lints a/ only.
+    write(work, 'a/program/predictor.py', `${PROGRAM.find(([f]) => f === 'predictor.py')![1]}\n# tuned\n`);
     commit(work, 'serve');
     const ranged = run('git', ['push', 'origin', 'main'], work);
     expect(ranged.status, ranged.out).toBe(0);
@@ -124,7 +125,7 @@ describe('smcl hook (real git repositories, spawned CLI)', () => {
     write(work, 'a/Dockerfile', GOOD);
     const dirty = run('git', ['push', 'origin', 'main'], work);
     expect(dirty.status).not.toBe(0);
-    expect(dirty.out).toContain('a/Dockerfile:1:1 error accept-bind-to-port-label');
+    expect(dirty.out).toContain('a/Dockerfile:3:1 error accept-bind-to-port-label');
     expect(fs.readFileSync(marker, 'utf8').trim().split('\n')).toHaveLength(5);
 
     const un = hookCli(work, 'uninstall');
@@ -158,7 +159,7 @@ describe('smcl hook (real git repositories, spawned CLI)', () => {
     write(work, 'a/Dockerfile', GOOD); // fixed in the work tree but not staged
     const refused = run('git', ['commit', '-m', 'bad'], work);
     expect(refused.status).not.toBe(0);
-    expect(refused.out).toContain('a/Dockerfile:1:1 error accept-bind-to-port-label');
+    expect(refused.out).toContain('a/Dockerfile:3:1 error accept-bind-to-port-label');
     expect(refused.out).toContain('commit refused');
 
     git(work, 'add', 'a/Dockerfile');
@@ -185,7 +186,7 @@ describe('smcl hook (real git repositories, spawned CLI)', () => {
     // A new branch once the remote's main is known: against the merge base with origin/main.
     git(work, 'push', '-q', '--no-verify', 'origin', 'main');
     git(work, 'checkout', '-q', '-b', 'feature');
-    write(work, 'b/serve', '#!/bin/sh\nexec python serve.py\n');
+    write(work, 'b/program/notes.txt', 'context change\n');
     commit(work, 'feature');
     const tip = git(work, 'rev-parse', 'HEAD').trim();
     const nb = smcl(['hook', 'run', 'pre-push', 'origin'], { cwd: work, input: `refs/heads/feature ${tip} refs/heads/feature ${'0'.repeat(40)}\n` });
