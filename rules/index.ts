@@ -9,6 +9,7 @@ import bindToPortEnv from './bind-to-port-env/index.js';
 import pingInvocationsHandlers from './ping-invocations-handlers/index.js';
 import secondPortSafeRange from './second-port-safe-range/index.js';
 import serveEntrypoint from './serve-entrypoint/index.js';
+import imageArchitecture from './image-architecture/index.js';
 import endpointContainerCount from './endpoint-container-count/index.js';
 import endpointContainerEnv from './endpoint-container-env/index.js';
 import endpointDirectMode from './endpoint-direct-mode/index.js';
@@ -16,7 +17,7 @@ import endpointHostnames from './endpoint-hostnames/index.js';
 import iamTargetContainerHostname from './iam-target-container-hostname/index.js';
 import type { EndpointModel } from '../src/endpoint/model.js';
 
-export const containerRules: Rule<ContainerModel>[] = [acceptBindToPortLabel, bindToPortEnv, secondPortSafeRange, pingInvocationsHandlers, serveEntrypoint];
+export const containerRules: Rule<ContainerModel>[] = [acceptBindToPortLabel, bindToPortEnv, secondPortSafeRange, pingInvocationsHandlers, serveEntrypoint, imageArchitecture];
 
 /** Rules over endpoint definitions (CreateModel, CloudFormation, IAM), in the order they run. */
 export const endpointRules: Rule<EndpointModel>[] = [endpointContainerCount, endpointHostnames, endpointDirectMode, endpointContainerEnv, iamTargetContainerHostname];

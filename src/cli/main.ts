@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { hookCommand } from './commands/hook.js';
 import { bootCommand } from './commands/boot.js';
 import { endpointCommand } from './commands/endpoint.js';
+import { imageCommand } from './commands/image.js';
 import { lintCommand } from './commands/lint.js';
 import { rulesCommand } from './commands/rules.js';
 import { STDIN_ARG, toolVersion } from './common.js';
@@ -19,6 +20,7 @@ await yargs(args)
   .scriptName('smcl')
   .usage('$0 <command> [options]\n\nTells you, before deploy, whether a container will work in an Amazon SageMaker\nmulti-container endpoint with direct invocation.')
   .command(lintCommand)
+  .command(imageCommand)
   .command(rulesCommand)
   .command(bootCommand)
   .command(endpointCommand)

@@ -28,7 +28,8 @@ export function lintDockerfile(file: string, opts: DockerfileLintOptions): LintR
 
 /** Runs the container rules on any model (Dockerfile, image, ECR) and collects texts for frames. */
 export function lintModel(model: ContainerModel, config: SmclConfig): LintResult {
-  const findings = runContainerRules(containerRules, model, config);
+  const rules = model.filesUnknown ? containerRules.filter((r) => !r.meta.files) : containerRules;
+  const findings = runContainerRules(rules, model, config);
   const sourceTexts = new Map([...model.sourceTexts, ...model.files.readTexts]);
   return { subject: model.name, findings, sourceTexts };
 }

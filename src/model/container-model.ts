@@ -94,6 +94,11 @@ export interface ContainerModel {
   subjectLocation: Location;
   /** Source texts by printable file name (the Dockerfile itself), for code frames. */
   sourceTexts: Map<string, string>;
+  /**
+   * True when the source did not read the file system at all (`--labels-only`): rules that
+   * declare `files` are skipped instead of reporting missing files.
+   */
+  filesUnknown?: boolean;
   /** Facts the source could not establish, with why (e.g. a COPY source missing from the context). */
   gaps: Array<{ message: string; location: Location }>;
 }
