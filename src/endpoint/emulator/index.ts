@@ -1,0 +1,221 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Finding } from '../../engine/types.js';
+import type { ContainerEngine } from '../../harness/engine.js';
+import { parseSize } from '../../harness/engine.js';
+import type { PolicyDocument } from '../model.js';
+import { CohostedEndpoint, removeRun, type CohostOptions, type HostedContainer } from './cohost.js';
+import { EndpointMetrics, parseGoDuration, type AdviceOptions, type StatsSample } from './metrics.js';
+import type { EndpointPlan } from './plan.js';
+import { startRuntimeServer, type RequestLog, type RuntimeServer } from './server.js';
+
+export { CohostedEndpoint, planCohostPorts, removeRun, containersOfRun, resolveResources, RUN_LABEL, ENDPOINT_LABEL, EMULATOR_CONTAINER_PREFIX } from './cohost.js';
+export type { CohostOptions, CohostResult, HostedContainer, Resources } from './cohost.js';
+export { EndpointMetrics, startupMemoryAdvice, disparityAdvice, parseGoDuration, INVOCATION_NAMESPACE, UTILIZATION_NAMESPACE } from './metrics.js';
+export type { MetricsSnapshot, AdviceOptions } from './metrics.js';
+export { planFromInputs, planFromImages, planFromModel } from './plan.js';
+export type { EndpointPlan, PlannedContainer } from './plan.js';
+export { startRuntimeServer } from './server.js';
+export type { RuntimeServer, RuntimeServerOptions, RequestLog } from './server.js';
+export { stateDir, stateFile, readState, writeState, listStates, pidAlive } from './state.js';
+export type { EndpointState } from './state.js';
+
+export interface EndpointUpOptions extends CohostOptions {
+  plan: EndpointPlan;
+  policies?: PolicyDocument[];
+  host?: string;
+  port?: number;
+  region?: string;
+  accountId?: string;
+  invocationTimeout?: number;
+  /** Append CloudWatch EMF lines to this file every `metricsInterval` s and at shutdown. */
+  metricsFile?: string;
+  metricsInterval?: number;
+  /** Seconds between `stats` samples (default 2). */
+  statsInterval?: number;
+  advice?: AdviceOptions;
+  onRequest?: (entry: RequestLog) => void;
+}
+
+/** An endpoint that did not come up: its containers are already removed. */
+export class EndpointStartError extends Error {
+  constructor(
+    readonly findings: Finding[],
+    readonly notes: string[],
+  ) {
+    super(`endpoint failed to start: ${findings.map((f) => f.message.split('\n')[0]).join('; ')}`);
+    this.name = 'EndpointStartError';
+  }
+}
+
+export interface RunningEndpoint {
+  plan: EndpointPlan;
+  url: string;
+  host: string;
+  port: number;
+  runId: string;
+  engine: ContainerEngine;
+  containers: HostedContainer[];
+  /** Non-fatal findings at startup (ports outside the safe range). */
+  findings: Finding[];
+  notes: string[];
+  metrics: EndpointMetrics;
+  server: RuntimeServer;
+  /** Advice from the measurements so far. */
+  advice(): string[];
+  /** Stops the API, flushes metrics, removes every container (idempotent). */
+  stop(): Promise<void>;
+  /** Last-resort synchronous container removal (for `process.on('exit')`). */
+  removeSync(): void;
+}
+
+/** Parses `stats --no-stream` of podman (JSON array) or docker (one JSON object per line) for several containers. */
+export function parseStatsList(stdout: string): Map<string, StatsSample> {
+  const out = new Map<string, StatsSample>();
+  const text = stdout.trim();
+  if (!text) return out;
+  let entries: Array<Record<string, unknown>> = [];
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    entries = Array.isArray(parsed) ? (parsed as Array<Record<string, unknown>>) : [parsed as Record<string, unknown>];
+  } catch {
+    for (const line of text.split('\n')) {
+      try {
+        entries.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // ignore
+      }
+    }
+  }
+  for (const e of entries) {
+    const name = String(e.name ?? e.Name ?? '').replace(/^\//, '');
+    if (!name) continue;
+    const cpuText = e.cpu_percent ?? e.CPUPerc;
+    const cpu = typeof cpuText === 'number' ? cpuText : typeof cpuText === 'string' ? Number.parseFloat(cpuText.replace('%', '')) : undefined;
+    const usage = String(e.mem_usage ?? e.MemUsage ?? '');
+    const used = parseSize(usage.split('/')[0] ?? '');
+    const cpuTime = typeof e.cpu_time === 'string' ? parseGoDuration(e.cpu_time) : undefined;
+    out.set(name, { cpuPercent: Number.isFinite(cpu) ? cpu : undefined, memoryBytes: used, cpuTimeNs: cpuTime });
+  }
+  return out;
+}
+
+/**
+ * `smcl endpoint up` as a library: boots every container of the plan on this host (see
+ * `CohostedEndpoint`), samples their stats, and serves the runtime API. Throws
+ * `EndpointStartError` (containers removed) when one container does not come up.
+ */
+export async function endpointUp(o: EndpointUpOptions): Promise<RunningEndpoint> {
+  const cohost = new CohostedEndpoint(o.plan, o);
+  const metrics = new EndpointMetrics({
+    endpointName: o.plan.endpointName,
+    variantName: o.plan.variantName,
+    hostnames: o.plan.containers.map((c) => c.hostname),
+    instanceCpus: cohost.resources.instanceCpus,
+    instanceMemoryBytes: cohost.resources.memoryBytes,
+    instanceType: cohost.resources.instanceType,
+  });
+  const engine = cohost.engine;
+  const nameToHost = new Map(o.plan.containers.map((c) => [cohost.containerName(c), c.hostname]));
+  // Stats of every running container in one call (missing names would fail a named call).
+  const sample = async (): Promise<void> => {
+    const format = engine.flavor === 'podman' ? 'json' : '{{json .}}';
+    const r = await engine.exec(['stats', '--no-stream', '--format', format], { timeoutMs: 30_000 }).catch(() => undefined);
+    if (!r || r.code !== 0) return;
+    for (const [name, s] of parseStatsList(r.stdout)) {
+      const h = nameToHost.get(name);
+      if (h) metrics.recordStats(h, s);
+    }
+  };
+  let sampling = true;
+  let wake: (() => void) | undefined;
+  const statsMs = (o.statsInterval ?? 2) * 1000;
+  const sampler = (async () => {
+    while (sampling) {
+      await sample();
+      if (!sampling) break;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, statsMs);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+    }
+  })();
+  const stopSampler = async (): Promise<void> => {
+    sampling = false;
+    wake?.();
+    await sampler;
+  };
+
+  let result;
+  try {
+    result = await cohost.start();
+  } catch (err) {
+    await stopSampler();
+    throw err;
+  }
+  if (!result.ok) {
+    await stopSampler();
+    throw new EndpointStartError(result.findings, result.notes);
+  }
+  await sample();
+  metrics.markStartup();
+
+  let server: RuntimeServer;
+  try {
+    server = await startRuntimeServer({
+      plan: o.plan,
+      containers: result.containers,
+      metrics,
+      policies: o.policies,
+      host: o.host,
+      port: o.port,
+      region: o.region,
+      accountId: o.accountId,
+      invocationTimeout: o.invocationTimeout,
+      advice: o.advice,
+      onRequest: o.onRequest,
+    });
+  } catch (err) {
+    await stopSampler();
+    await cohost.stop();
+    throw err;
+  }
+
+  const writeEmf = async (): Promise<void> => {
+    if (!o.metricsFile) return;
+    const lines = metrics.flushEmf();
+    await fs.mkdir(path.dirname(path.resolve(o.metricsFile)), { recursive: true });
+    await fs.appendFile(o.metricsFile, lines.map((l) => `${l}\n`).join(''));
+  };
+  const emfTimer = o.metricsFile ? setInterval(() => void writeEmf().catch(() => undefined), (o.metricsInterval ?? 60) * 1000) : undefined;
+  emfTimer?.unref();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    plan: o.plan,
+    url: server.url,
+    host: server.host,
+    port: server.port,
+    runId: cohost.runId,
+    engine,
+    containers: result.containers,
+    findings: result.findings,
+    notes: result.notes,
+    metrics,
+    server,
+    advice: () => metrics.advice(o.advice),
+    stop: () =>
+      (stopping ??= (async () => {
+        if (emfTimer) clearInterval(emfTimer);
+        await server.close().catch(() => undefined);
+        await stopSampler();
+        await writeEmf().catch(() => undefined);
+        await cohost.stop();
+        await removeRun(engine, cohost.runId);
+      })()),
+    removeSync: () => cohost.removeSync(),
+  };
+}
