@@ -5,6 +5,7 @@ import { allRules } from '../../../rules/index.js';
 import { InputError, SEVERITY_RANK, type RuleMeta } from '../../engine/types.js';
 import { accessMatrixToJson, endpointRules, lintEndpointFiles, renderAccessMatrixText, type EndpointLintSettings } from '../../endpoint/index.js';
 import { emitResults, failThreshold, handler, resolveConfig, withOutputOptions, type OutputArgs } from '../common.js';
+import { endpointDownCommand, endpointUpCommand } from './endpoint-up.js';
 
 interface EndpointArgs extends OutputArgs {
   files: string[];
@@ -29,6 +30,9 @@ export const endpointCommand: CommandModule<object, EndpointArgs> = {
   describe: 'Lint SageMaker CreateModel requests, CloudFormation/SAM templates and IAM policies for multi-container endpoints with direct invocation',
   builder: (y) =>
     withOutputOptions(y, MATRIX_FORMATS)
+      // Subcommands `smcl endpoint up|down` (emulator); any other first argument is a file to lint.
+      .command(endpointUpCommand)
+      .command(endpointDownCommand)
       .positional('files', { type: 'string', array: true, describe: 'CreateModel JSON/YAML, CloudFormation/SAM templates, IAM policy JSON; linted together as one input' })
       .option('max-containers', { type: 'number', describe: 'containers allowed in one model (endpoint-container-count) [default: 15]' })
       .option('endpoint-name', { type: 'string', describe: 'endpoint name (or ARN) to check policy Resource ARNs against, when the input does not name it' })
