@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { hookCommand } from './commands/hook.js';
 import { bootCommand } from './commands/boot.js';
+import { ecrCommand } from './commands/ecr.js';
 import { endpointCommand } from './commands/endpoint.js';
 import { imageCommand } from './commands/image.js';
 import { lintCommand } from './commands/lint.js';
@@ -24,6 +25,7 @@ await yargs(args)
   .command(rulesCommand)
   .command(bootCommand)
   .command(endpointCommand)
+  .command(ecrCommand)
   .command(hookCommand)
   .demandCommand(1, 'Name a command: smcl lint . (or smcl --help)')
   .strict()

@@ -12,6 +12,7 @@ import type { ContainerModel } from '../../model/container-model.js';
 import { InputError } from '../../engine/types.js';
 import { loadFromArchiveStream } from './archive.js';
 import { credentialsFromAuthFiles, type AuthorizationProvider, type Credentials, type CredentialsProvider } from './auth.js';
+import { DigestMismatchError, digestOf, parseDigest } from './digest.js';
 import { loadFromEngine } from './engine.js';
 import type { HttpTimeouts, RetryPolicy } from './http.js';
 import { scanLayer, zstdSupported, zstdUnsupported, type LayerScan } from './layer.js';
@@ -44,6 +45,11 @@ export interface LoadImageOptions extends ModelOptions {
   retry?: Partial<RetryPolicy>;
   /** Environment for auth file lookup (tests); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The reference's manifest (or index), already fetched elsewhere (ECR BatchGetImage): used
+   * instead of GET /manifests; verified against the reference's digest when it has one.
+   */
+  manifest?: { bytes: Buffer; contentType?: string };
 }
 
 /** Registry as an ImageStore. */
@@ -52,8 +58,18 @@ class RegistryStore implements ImageStore {
     private readonly client: RegistryClient,
     private readonly ref: RegistryReference,
     private readonly printable: string,
+    private readonly prefetched?: { bytes: Buffer; contentType?: string },
   ) {}
   async root(): Promise<{ bytes: Buffer; contentType?: string; digest?: string; what: string }> {
+    if (this.prefetched) {
+      const what = `manifest of ${this.printable}`;
+      let digest = digestOf(this.prefetched.bytes);
+      if (this.ref.digest) {
+        digest = digestOf(this.prefetched.bytes, parseDigest(this.ref.digest, `${what} digest`).algorithm);
+        if (digest !== this.ref.digest) throw new DigestMismatchError(what, this.ref.digest, digest);
+      }
+      return { bytes: this.prefetched.bytes, contentType: this.prefetched.contentType, digest, what };
+    }
     const m = await this.client.getManifest(this.ref.repository, this.ref.digest ?? this.ref.tag!);
     return { bytes: m.bytes, contentType: m.contentType, digest: m.digest, what: `manifest of ${this.printable}` };
   }
@@ -107,7 +123,7 @@ export async function loadImage(ref: string, opts: LoadImageOptions = {}): Promi
           retry: opts.retry,
           signal: ctrl.signal,
         });
-        return await loadFromStore(new RegistryStore(client, r, ref), ref, { ...mopts, retries: opts.retry?.retries ?? 2 });
+        return await loadFromStore(new RegistryStore(client, r, ref, opts.manifest), ref, { ...mopts, retries: opts.retry?.retries ?? 2 });
       }
       case 'oci-dir': {
         const st = await fs.stat(spec.path).catch(() => undefined);
