@@ -1,32 +1,36 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { hookCommand } from './commands/hook.js';
-import { bootCommand } from './commands/boot.js';
-import { ecrCommand } from './commands/ecr.js';
-import { endpointCommand } from './commands/endpoint.js';
-import { imageCommand } from './commands/image.js';
-import { lintCommand } from './commands/lint.js';
-import { rulesCommand } from './commands/rules.js';
 import { STDIN_ARG, toolVersion } from './common.js';
 
 /**
  * Entry point of `smcl` / `sagemaker-container-lint`. Commands only parse arguments and call
  * the library; exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.
+ *
+ * Commands are loaded lazily: `smcl lint` runs in every pre-push hook, so it must not pay for
+ * loading the AWS SDK, the YAML parser or the container harness. Only the named command's module
+ * is imported; `smcl --help` (or an unknown command) imports them all.
  */
+type Loader = () => Promise<CommandModule<object, never>[]>;
+const COMMANDS: Array<{ name: string; load: Loader }> = [
+  { name: 'lint', load: async () => [(await import('./commands/lint.js')).lintCommand as never] },
+  { name: 'image', load: async () => [(await import('./commands/image.js')).imageCommand as never] },
+  { name: 'boot', load: async () => [(await import('./commands/boot.js')).bootCommand as never] },
+  { name: 'endpoint', load: async () => [(await import('./commands/endpoint.js')).endpointCommand as never] },
+  { name: 'hook', load: async () => [(await import('./commands/hook.js')).hookCommand as never] },
+  { name: 'rules', load: async () => [(await import('./commands/rules.js')).rulesCommand as never] },
+];
+
 // yargs drops a lone `-`; carry it through as a name no real path has.
 const args = hideBin(process.argv).map((a) => (a === '-' ? STDIN_ARG : a));
+const named = COMMANDS.filter((c) => c.name === args.find((a) => !a.startsWith('-')));
+const modules = (await Promise.all((named.length ? named : COMMANDS).map((c) => c.load()))).flat();
 
-await yargs(args)
+let cli = yargs(args)
   .scriptName('smcl')
-  .usage('$0 <command> [options]\n\nTells you, before deploy, whether a container will work in an Amazon SageMaker\nmulti-container endpoint with direct invocation.')
-  .command(lintCommand)
-  .command(imageCommand)
-  .command(rulesCommand)
-  .command(bootCommand)
-  .command(endpointCommand)
-  .command(ecrCommand)
-  .command(hookCommand)
+  .usage('$0 <command> [options]\n\nTells you, before deploy, whether a container will work in an Amazon SageMaker\nmulti-container endpoint with direct invocation.');
+for (const m of modules) cli = cli.command(m);
+await cli
   .demandCommand(1, 'Name a command: smcl lint . (or smcl --help)')
   .strict()
   .recommendCommands()

@@ -170,3 +170,49 @@ describe('smcl lint (spawned CLI)', () => {
     }
   });
 });
+
+describe('smcl lint: targets, build args and endpoint files', () => {
+  it('--target all lints every stage that can be built as an image, each as its own subject', () => {
+    const dockerfile = [
+      'FROM python:3.12 AS build',
+      'RUN pip wheel -w /w flask',
+      'FROM python:3.12-slim AS sagemaker',
+      GOOD.split('\n').slice(3).join('\n'),
+      'FROM python:3.12-slim AS test',
+      'COPY --from=build /w /w',
+    ].join('\n');
+    const dir = tempTree(container(dockerfile));
+    const r = smcl(['lint', dir, '--target', 'all', '--format', 'json']);
+    const subjects = JSON.parse(r.stdout).results.map((x: { subject: string }) => x.subject.replace(/^.*Dockerfile/, 'Dockerfile'));
+    expect(subjects).toEqual(['Dockerfile (target sagemaker)', 'Dockerfile (target test)']);
+  });
+
+  it('takes -f and --context like docker build, and --build-arg values', () => {
+    const dir = tempTree({ ...container(undefined, 'ctx/'), 'docker/Dockerfile': GOOD.replace('accept-bind-to-port=true', 'accept-bind-to-port=${ACCEPT}').replace(/^FROM/m, 'ARG ACCEPT\nFROM').replace(/^LABEL/m, 'ARG ACCEPT\nLABEL') });
+    const noArg = smcl(['lint', '-f', path.join(dir, 'docker/Dockerfile'), '--context', path.join(dir, 'ctx'), '--format', 'json']);
+    expect(JSON.parse(noArg.stdout).results[0].findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(['accept-bind-to-port-label']);
+    const withArg = smcl(['lint', '-f', path.join(dir, 'docker/Dockerfile'), '--context', path.join(dir, 'ctx'), '--build-arg', 'ACCEPT=true']);
+    expect(withArg.status).toBe(0);
+  });
+
+  it('lints the images listed in the config when no path is given', () => {
+    const dir = tempTree({ ...container(undefined, 'svc-a/'), ...container(BAD, 'svc-b/'), '.smclrc.json': JSON.stringify({ images: [{ dockerfile: 'svc-a/Dockerfile' }, { dockerfile: 'svc-b/Dockerfile', context: 'svc-b' }] }) });
+    const r = smcl(['lint', '--format', 'json'], { cwd: dir });
+    const results = JSON.parse(r.stdout).results;
+    expect(results).toHaveLength(2);
+    expect(results[1].findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(['accept-bind-to-port-label']);
+  });
+
+  it('picks up CreateModel files next to Dockerfiles and rejects a named JSON file that is neither', () => {
+    const createModel = { ModelName: 'm', InferenceExecutionConfig: { Mode: 'Direct' }, Containers: [{ ContainerHostname: 'a', Image: 'x' }, { ContainerHostname: 'a', Image: 'y' }] };
+    const dir = tempTree({ ...container(), 'deploy/create-model.json': JSON.stringify(createModel, null, 2), 'deploy/package.json': '{}' });
+    const r = smcl(['lint', dir, '--format', 'json']);
+    const ruleIds = JSON.parse(r.stdout).results.flatMap((x: { findings: Array<{ ruleId: string }> }) => x.findings.map((f) => f.ruleId));
+    expect(ruleIds).toContain('endpoint-hostnames');
+    expect(r.status).toBe(1);
+    const other = tempTree({ 'settings.json': '{"a": 1}' });
+    const bad = smcl(['lint', path.join(other, 'settings.json')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/neither a Dockerfile nor an endpoint definition/);
+  });
+});

@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { allRules } from '../../../rules/index.js';
 import { InputError } from '../../engine/types.js';
-import { findDockerfiles } from '../../lint/discover.js';
-import { lintDockerfile } from '../../lint/lint-dockerfiles.js';
+import { discoverInputs } from '../../lint/discover.js';
+import { lintDockerfile, lintDockerfileTargets } from '../../lint/lint-dockerfiles.js';
 import type { LintResult } from '../../report/types.js';
+import type { SmclConfig } from '../../engine/config.js';
 import { STDIN_ARG, emitResults, handler, resolveConfig, withOutputOptions, type OutputArgs } from '../common.js';
 
 interface LintArgs extends OutputArgs {
@@ -24,6 +25,31 @@ export function parseBuildArgs(list: string[]): Record<string, string> {
   return out;
 }
 
+/**
+ * Endpoint definitions found next to the Dockerfiles (CreateModel, CloudFormation, IAM). Files in
+ * one directory are one input (a policy applies to the models beside it). A JSON/YAML file named
+ * on the command line that is not an endpoint definition is an input error; found ones are skipped.
+ */
+async function lintEndpointCandidates(candidates: string[], named: Set<string>, config: SmclConfig): Promise<LintResult[]> {
+  if (candidates.length === 0) return [];
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { isEndpointFile, lintEndpointFiles } = await import('../../endpoint/index.js');
+  const groups = new Map<string, string[]>();
+  for (const file of candidates) {
+    const text = fs.readFileSync(file, 'utf8');
+    if (!isEndpointFile(file, text)) {
+      if (named.has(file)) throw new InputError(`${file}: neither a Dockerfile nor an endpoint definition (CreateModel, CloudFormation, IAM policy)`);
+      continue;
+    }
+    const dir = path.dirname(file);
+    groups.set(dir, [...(groups.get(dir) ?? []), file]);
+  }
+  const results: LintResult[] = [];
+  for (const files of groups.values()) results.push(...(await lintEndpointFiles(files, config)).results);
+  return results;
+}
+
 export const lintCommand: CommandModule<object, LintArgs> = {
   command: 'lint [paths..]',
   describe: 'Lint Dockerfiles (and the build-context files they COPY) for SageMaker multi-container endpoints',
@@ -32,7 +58,7 @@ export const lintCommand: CommandModule<object, LintArgs> = {
       .positional('paths', { type: 'string', array: true, default: [], describe: 'Dockerfiles or directories to search (default: images from config, else .); - reads stdin' })
       .option('file', { alias: 'f', type: 'string', describe: 'the Dockerfile, as `docker build -f` takes it' })
       .option('context', { type: 'string', describe: 'build context directory (default: the Dockerfile\'s directory)' })
-      .option('target', { type: 'string', describe: 'build stage to lint (default: the last stage)' })
+      .option('target', { type: 'string', describe: 'build stage to lint (default: the last stage); `all`: every stage that can be built as a final image' })
       .option('build-arg', { type: 'string', array: true, default: [], describe: 'KEY=VALUE, as docker build takes it (repeatable)' })
       .example('smcl lint', 'lint every Dockerfile under the current directory')
       .example('smcl lint -f docker/Dockerfile --context . --target serve', 'lint like `docker build -f docker/Dockerfile --target serve .`')
@@ -49,9 +75,14 @@ export const lintCommand: CommandModule<object, LintArgs> = {
         results.push(lintDockerfile(img.dockerfile, { config, context: img.context, target: argv.target ?? img.target, buildArgs: { ...img.buildArgs, ...buildArgs } }));
       }
     } else {
-      const files = argv.file ? [paths[0]] : findDockerfiles(paths.length ? paths : ['.']);
-      if (argv.context && files.length > 1) throw new InputError('--context applies to one Dockerfile; give one file (or use "images" in the config for several)');
-      for (const file of files) results.push(lintDockerfile(file, { config, context: argv.context, target: argv.target, buildArgs }));
+      const found = argv.file ? { dockerfiles: [paths[0]], endpointCandidates: [] } : discoverInputs(paths.length ? paths : ['.']);
+      if (argv.context && found.dockerfiles.length > 1) throw new InputError('--context applies to one Dockerfile; give one file (or use "images" in the config for several)');
+      for (const file of found.dockerfiles) {
+        const opts = { config, context: argv.context, target: argv.target, buildArgs };
+        if (argv.target === 'all') results.push(...lintDockerfileTargets(file, opts));
+        else results.push(lintDockerfile(file, opts));
+      }
+      results.push(...(await lintEndpointCandidates(found.endpointCandidates, new Set(paths), config)));
     }
     return emitResults(results, argv, rules, config);
   }),
