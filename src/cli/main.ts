@@ -17,6 +17,7 @@ const COMMANDS: Array<{ name: string; load: Loader }> = [
   { name: 'image', load: async () => [(await import('./commands/image.js')).imageCommand as never] },
   { name: 'boot', load: async () => [(await import('./commands/boot.js')).bootCommand as never] },
   { name: 'endpoint', load: async () => [(await import('./commands/endpoint.js')).endpointCommand as never] },
+  { name: 'ecr', load: async () => [(await import('./commands/ecr.js')).ecrCommand as never] },
   { name: 'hook', load: async () => [(await import('./commands/hook.js')).hookCommand as never] },
   { name: 'rules', load: async () => [(await import('./commands/rules.js')).rulesCommand as never] },
 ];
