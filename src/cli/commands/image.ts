@@ -12,7 +12,7 @@ interface ImageArgs extends OutputArgs {
   'labels-only': boolean;
   username?: string;
   'password-stdin': boolean;
-  insecure: boolean;
+  insecure?: boolean;
   engine?: string;
   'instance-type'?: string;
 }
@@ -47,7 +47,8 @@ export const imageCommand: CommandModule<object, ImageArgs> = {
       .option('labels-only', { type: 'boolean', default: false, describe: 'fetch only manifest and config (fast; rules that read files are skipped)' })
       .option('username', { type: 'string', describe: 'registry user (default: credentials from ~/.docker/config.json, $REGISTRY_AUTH_FILE, podman auth.json)' })
       .option('password-stdin', { type: 'boolean', default: false, describe: 'read the registry password from stdin' })
-      .option('insecure', { type: 'boolean', default: false, describe: 'plain http to the registry (automatic for localhost and 127.0.0.1)' })
+      // No default: undefined lets loopback registries use plain http; --no-insecure forces https.
+      .option('insecure', { type: 'boolean', describe: 'plain http to the registry (automatic for localhost, 127.x and ::1; --no-insecure forces https)' })
       .option('engine', { type: 'string', describe: 'podman or docker binary for podman:/docker: refs' })
       .option('instance-type', { type: 'string', describe: 'instance type the image will run on (checks the architecture: ml.*g Graviton types are arm64)' })
       .example('smcl image 123456789012.dkr.ecr.us-east-1.amazonaws.com/model:1.4', 'pull config and layers from a registry and lint')
