@@ -90,10 +90,16 @@ interface JsonReport {
   };
 }
 
-/** `repo:tag -> sorted rule ids` over every scanned tag. */
-function findingsByTag(report: JsonReport): Record<string, string[]> {
+/**
+ * `repo:tag -> sorted rule ids` over every scanned tag. `verdictsOnly` leaves out `info` findings
+ * (a rule that cannot decide, e.g. because labels-only mode read no file): only errors and warnings.
+ */
+function findingsByTag(report: JsonReport, verdictsOnly = false): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const r of report.results) for (const t of r.tags) out[`${r.repository}:${t}`] = [...new Set(r.findings.map((f) => f.ruleId))].sort();
+  for (const r of report.results) {
+    const ids = r.findings.filter((f) => !verdictsOnly || f.severity !== 'info').map((f) => f.ruleId);
+    for (const t of r.tags) out[`${r.repository}:${t}`] = [...new Set(ids)].sort();
+  }
   return out;
 }
 
@@ -206,4 +212,138 @@ describe.skipIf(!requirePodman())('smcl ecr against a local ECR API backed by a 
     expect(configReads.length).toBeGreaterThan(11); // configs and layers
     expect(ecr.registryRequests.filter((r) => r.includes('/manifests/'))).toEqual([]); // manifests came from BatchGetImage
   }, 300_000);
+
+  /** Rule ids of the labels-only mode: rules that read files do not run (as in smcl image --labels-only). */
+  const labelsOnly = (tags: string[]): Record<string, string[]> => Object.fromEntries(tags.map((t) => [t, (t === GONE ? [] : EXPECTED_FULL[t]).filter((id) => id === LABEL_RULE)])); // gone: a good variant
+
+  it('labels-only with --repository glob and --pushed-since: only manifests and configs are read', async () => {
+    const ecr = await server({ deny: ['team/secret'], authProxy: true, throttleEvery: 4 });
+    const run = await runSmcl(['ecr', '--labels-only', '--format', 'json', '-r', 'team/*', '--pushed-since', '2026-01-01'], awsEnv(ecr.url));
+    expect(run.status, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as JsonReport;
+    expect(findingsByTag(report, true)).toEqual(
+      labelsOnly(['team/alpha:bad-label', 'team/alpha:bad-label-2', 'team/beta:1.0', 'team/beta:1.0-stable', 'team/beta:1.1', 'team/beta:h1', 'team/gamma:r2', 'team/gamma:gone']),
+    );
+    expect(report.scan.mode).toBe('labels-only');
+    expect(report.scan.skippedBy).toEqual({ 'pushed-since': 7, unsupported: 1 });
+    expect(report.scan.repositories.find((r) => r.name === 'team/secret')?.error).toMatch(/AccessDeniedException/);
+    // No layer was read: the only blobs fetched are the configs, one per distinct digest.
+    const blobs = ecr.registryRequests.filter((r) => r.includes('/blobs/'));
+    expect(blobs.length).toBe(report.scan.counts.linted);
+    expect(ecr.refusedRegistryRequests).toBe(0);
+  }, 300_000);
+
+  it('--latest 1 per named repository (no DescribeRepositories needed)', async () => {
+    const ecr = await server();
+    const run = await runSmcl(['ecr', '--labels-only', '--format', 'json', '--latest', '1', '-r', 'team/beta', '-r', 'team/gamma'], awsEnv(ecr.url));
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as JsonReport;
+    expect(findingsByTag(report, true)).toEqual(labelsOnly(['team/beta:1.1', 'team/gamma:gone']));
+    expect(report.scan.skippedBy).toEqual({ latest: 8, unsupported: 1 });
+    expect(ecr.calls.filter((c) => c.operation === 'DescribeRepositories')).toEqual([]);
+  }, 300_000);
+
+  it('--shard i/n splits the images without overlap; --tag globs select by tag', async () => {
+    const ecr = await server({ deny: ['team/secret'] });
+    const args = ['ecr', '--labels-only', '--format', 'json', '--tag', 'port-*', '--tag', 'n?', '--tag', 'bad-*', '--tag', 'r*'];
+    const [all, s1, s2] = await Promise.all([
+      runSmcl(args, awsEnv(ecr.url)),
+      runSmcl([...args, '--shard', '1/2'], awsEnv(ecr.url)),
+      runSmcl([...args, '--shard', '2/2'], awsEnv(ecr.url)),
+    ]);
+    const [ra, r1, r2] = [all, s1, s2].map((r) => JSON.parse(r.stdout) as JsonReport);
+    const expected = labelsOnly(['team/alpha:port-1', 'team/alpha:port-2', 'team/alpha:bad-label', 'team/alpha:bad-label-2', 'team/gamma:n1', 'team/gamma:n2', 'team/gamma:n3', 'team/gamma:r1', 'team/gamma:r2']);
+    expect(findingsByTag(ra, true)).toEqual(expected);
+    const a = findingsByTag(r1, true);
+    const b = findingsByTag(r2, true);
+    expect(Object.keys(a).filter((k) => k in b)).toEqual([]);
+    expect({ ...a, ...b }).toEqual(expected);
+    expect(Object.keys(a).length).toBeGreaterThan(0);
+    expect(Object.keys(b).length).toBeGreaterThan(0);
+    expect(r1.scan.skippedBy.shard! + r2.scan.skippedBy.shard!).toBe(ra.scan.counts.scanned);
+    expect(ra.scan.skippedBy.tag).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('stylish groups by repository; markdown, sarif and github carry findings, failures and the summary', async () => {
+    const ecr = await server({ deny: ['team/secret'] });
+    const base = ['ecr', '--labels-only', '-r', 'team/alpha', '-r', 'team/secret'];
+    const [stylish, markdown, sarif, github] = await Promise.all(['stylish', 'markdown', 'sarif', 'github'].map((f) => runSmcl([...base, '--format', f], awsEnv(ecr.url))));
+    for (const r of [stylish, markdown, sarif, github]) expect(r.status, r.stderr).toBe(1);
+    const host = new URL(ecr.proxyEndpoint).host;
+    const s = stylish.stdout;
+    expect(s.indexOf(`${host}/team/alpha (3 images)`)).toBeGreaterThanOrEqual(0);
+    expect(s.indexOf(`${host}/team/secret`)).toBeGreaterThan(s.indexOf(`${host}/team/alpha`));
+    expect(s).toMatch(/ {2}bad-label, bad-label-2 sha256:[0-9a-f]{12} pushed 2026-02-01T00:00:00.000Z ✖ \d+ problems?\n {4}error accept-bind-to-port-label /);
+    expect(s).toMatch(/ {2}latest, v1, v2 sha256:[0-9a-f]{12} pushed 2025-10-01T00:00:00.000Z (✔|✖ \d+ problems?\n {4}info )/);
+    expect(s).toMatch(/✖ not scanned: DescribeImages team\/secret: AccessDeniedException/);
+    expect(s).toMatch(/2 repositories, 1 unreadable; 3 images scanned \(7 tags\), 0 failed, 0 skipped/);
+
+    expect(markdown.stdout).toMatch(/## sagemaker-container-lint/);
+    expect(markdown.stdout).toMatch(/\(tags: bad-label, bad-label-2\)/);
+    expect(markdown.stdout).toMatch(/### ECR scan/);
+    expect(markdown.stdout).toMatch(/\| ❌ \| `[^`]*team\/secret` \| repository not scanned: .*AccessDeniedException/);
+
+    const doc = JSON.parse(sarif.stdout) as { runs: Array<{ results: Array<{ ruleId: string; level: string }>; invocations: Array<{ executionSuccessful: boolean; toolExecutionNotifications: Array<{ message: { text: string } }> }> }> };
+    expect(doc.runs[0].results.filter((r) => r.level !== 'note').map((r) => r.ruleId)).toEqual([LABEL_RULE]);
+    expect(doc.runs[0].invocations[0].executionSuccessful).toBe(true);
+    expect(doc.runs[0].invocations[0].toolExecutionNotifications[0].message.text).toMatch(/team\/secret: repository not scanned/);
+
+    expect(github.stdout).toMatch(/^::error file=[^\n]*team\/alpha@sha256[^\n]*title=smcl accept-bind-to-port-label::/m);
+    expect(github.stdout).toMatch(/^::error title=smcl ecr::[^\n]*team\/secret: repository not scanned/m);
+  }, 300_000);
+
+  describe('faults: one clear line, exit 2 when nothing could be scanned', () => {
+    it('no credentials', async () => {
+      const ecr = await server();
+      const run = await runSmcl(['ecr'], awsEnv(ecr.url, { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }));
+      expect(run.status).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/^smcl: GetAuthorizationToken: no AWS credentials found/);
+      expect(ecr.calls).toEqual([]);
+    });
+
+    it('no region', async () => {
+      const ecr = await server();
+      const run = await runSmcl(['ecr'], awsEnv(ecr.url, { AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined }));
+      expect(run.status).toBe(2);
+      expect(run.stderr.trim()).toMatch(/^smcl: GetAuthorizationToken: no AWS region \(set AWS_REGION or pass --region\)$/);
+    });
+
+    it('the ECR API cannot be reached (--endpoint-url wins over the environment)', async () => {
+      const port = await freeLocalPort();
+      const run = await runSmcl(['ecr', '--endpoint-url', `http://127.0.0.1:${port}`, '--max-attempts', '2'], awsEnv('http://127.0.0.1:9'));
+      expect(run.status).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(new RegExp(`^smcl: GetAuthorizationToken: cannot reach the ECR API \\(ECONNREFUSED: .*127\\.0\\.0\\.1:${port}`));
+    });
+
+    it('the registry cannot be reached: every image failed with a line each', async () => {
+      const port = await freeLocalPort();
+      const ecr = await server({ proxyEndpoint: `http://127.0.0.1:${port}` });
+      const run = await runSmcl(['ecr', '--labels-only', '--format', 'json', '-r', 'team/alpha'], awsEnv(ecr.url));
+      expect(run.status).toBe(2);
+      const report = JSON.parse(run.stdout) as JsonReport;
+      expect(report.scan.counts).toMatchObject({ scanned: 0, failed: 3 });
+      for (const f of report.scan.failed) expect(f.message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}`));
+      expect(run.stderr.split('\n').filter((l) => l.startsWith('smcl: team/alpha:'))).toHaveLength(3);
+      expect(run.stderr).toMatch(/smcl: nothing could be scanned/);
+    }, 120_000);
+
+    it('every repository denied', async () => {
+      const ecr = await server({ deny: ['team/alpha', 'team/beta', 'team/gamma', 'team/secret'] });
+      const run = await runSmcl(['ecr', '--labels-only'], awsEnv(ecr.url));
+      expect(run.status).toBe(2);
+      expect(run.stderr.split('\n').filter((l) => /^smcl: repository team\/\w+: DescribeImages team\/\w+: AccessDeniedException/.test(l))).toHaveLength(4);
+      expect(run.stdout).toMatch(/4 repositories, 4 unreadable; 0 images scanned/);
+    });
+
+    it('a repository that does not exist', async () => {
+      const ecr = await server();
+      const run = await runSmcl(['ecr', '--labels-only', '-r', 'team/alpha', '-r', 'team/nope', '--format', 'json'], awsEnv(ecr.url));
+      expect(run.status).toBe(1);
+      const report = JSON.parse(run.stdout) as JsonReport;
+      expect(report.scan.repositories.find((r) => r.name === 'team/nope')?.error).toMatch(/RepositoryNotFoundException/);
+      expect(report.scan.counts.scanned).toBe(3);
+    });
+  });
 });
