@@ -216,13 +216,17 @@ export const endpointUpCommand: CommandModule<object, UpArgs> = {
         });
       } catch (err) {
         if (err instanceof EndpointStartError) {
+          if (signalled) {
+            note(argv, `${signalled}: startup of ${plan.endpointName} interrupted; every container was removed`);
+            return signalled === 'SIGINT' ? 130 : 143;
+          }
           for (const n of err.notes) note(argv, `note: ${n}`);
           note(argv, `endpoint ${plan.endpointName} did not start; every container was removed`);
           return emitResults([{ subject: plan.source, findings: err.findings, sourceTexts: new Map() }], argv, metas, config);
         }
         throw err;
       }
-      if (signalled) return 130;
+      if (signalled) return signalled === 'SIGINT' ? 130 : 143;
       const ep = running;
       await writeState({ endpointName: plan.endpointName, pid: process.pid, url: ep.url, engine: ep.engine.bin, runId: ep.runId, containers: ep.containers.map((c) => c.name), startedAt: new Date().toISOString(), logFile: stateFileArg ? ownState.replace(/\.json$/, '.log') : undefined }, ownState);
       process.stdout.write(`${describeUp(ep)}\n`);
