@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ContainerModel } from '../model/container-model.js';
 import type { VirtualFile } from '../model/vfs.js';
 
-export type FileLanguage = 'shell' | 'python' | 'js' | 'nginx' | 'properties' | 'yaml' | 'supervisor';
+export type FileLanguage = 'shell' | 'python' | 'js' | 'nginx' | 'properties' | 'yaml' | 'supervisor' | 'jvm' | 'go';
 
 /**
  * Globs of files the build-context rules read. Image sources keep only these in memory.
@@ -19,6 +19,10 @@ export const APP_FILE_GLOBS = [
   '**/*.mjs',
   '**/*.cjs',
   '**/*.ts',
+  '**/*.java',
+  '**/*.scala',
+  '**/*.kt',
+  '**/*.go',
   '**/nginx*.conf',
   '**/nginx/**/*.conf',
   '**/*.conf.template',
@@ -34,9 +38,6 @@ export const APP_FILE_GLOBS = [
   '**/setup.cfg',
   '**/pyproject.toml',
   '**/package.json',
-  // CGI handlers (busybox httpd, lighttpd, Apache): findRoutes treats files named ping or
-  // invocations under a served root as the routes themselves and reads their #! line.
-  '**/{ping,invocations}',
 ];
 
 /** Where an image keeps the operating system and installed libraries: not the team's server code. */
@@ -76,6 +77,8 @@ export function languageOf(f: VirtualFile, text?: string): FileLanguage | undefi
   if (/\.py$/.test(base)) return 'python';
   if (/\.(m|c)?js$|\.ts$/.test(base)) return 'js';
   if (/\.(sh|bash)$/.test(base)) return 'shell';
+  if (/\.(java|scala|kt)$/.test(base)) return 'jvm';
+  if (/\.go$/.test(base) && !/_test\.go$/.test(base)) return 'go';
   if (base === 'setup.py') return 'python';
   if (!base.includes('.')) {
     const head = text ?? f.text()?.slice(0, 200);

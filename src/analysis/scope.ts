@@ -5,13 +5,18 @@ import { BIND_ENV, MAX_HOPS, SAFE_RANGE_ENV, portFromText, type PortOrigin, type
 export interface ImageEnvValue {
   value: string;
   location: Location;
+  /** As written in the Dockerfile (`ENV X=$SAGEMAKER_BIND_TO_PORT` expands at build time, to nothing). */
+  raw?: string;
 }
 
-export type ExprLanguage = 'shell' | 'python' | 'js' | 'spring';
+/** `jvm`: Java, Scala, Kotlin; `spring`: Java properties / Spring placeholders (`${X:d}`, MMS `$$X$$`). */
+export type ExprLanguage = 'shell' | 'python' | 'js' | 'spring' | 'jvm' | 'go';
 
 interface Assignment {
   expr: string;
   line: number;
+  /** Indentation of the line: an assignment indented under an `if` is a conditional default. */
+  indent?: number;
 }
 
 /**
@@ -21,6 +26,8 @@ interface Assignment {
  */
 export class Scope {
   private readonly vars = new Map<string, Assignment[]>();
+  /** Variables that start-up scripts export, each with the scope of the script that exports it. */
+  readonly exports = new Map<string, Scope>();
 
   constructor(
     readonly lang: ExprLanguage,
@@ -33,15 +40,22 @@ export class Scope {
   static fromText(lang: ExprLanguage, text: string, imageEnv?: Map<string, ImageEnvValue>, parent?: Scope): Scope {
     const scope = new Scope(lang, imageEnv, parent);
     const lines = text.split(/\r?\n/);
-    lines.forEach((line, i) => {
-      for (const [name, expr] of assignmentsIn(lang, line)) scope.assign(name, expr, i + 1);
-    });
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i];
+      const first = i;
+      // Java/Scala/Go statements split after `=`, `?`, `(`...: read them as one line.
+      if (lang === 'jvm' || lang === 'go') {
+        while (/(=|\?|:|\(|,|&&|\|\||\+)\s*$/.test(line.replace(/\/\/.*$/, '')) && i + 1 < lines.length && i - first < 6) line = line.replace(/\/\/.*$/, '') + ' ' + lines[++i].trim();
+      }
+      const indent = line.length - line.trimStart().length;
+      for (const [name, expr] of assignmentsIn(lang, line)) scope.assign(name, expr, first + 1, indent);
+    }
     return scope;
   }
 
-  assign(name: string, expr: string, line: number): void {
+  assign(name: string, expr: string, line: number, indent?: number): void {
     const list = this.vars.get(name) ?? [];
-    list.push({ expr, line });
+    list.push({ expr, line, indent });
     this.vars.set(name, list);
   }
 
@@ -64,6 +78,21 @@ export class Scope {
     return this.vars.has(name) || (this.parent?.has(name) ?? false);
   }
 
+  /** Every assignment of `name` in this file, in order (arrays and `+=` appends included). */
+  assignmentsOf(name: string): Array<{ expr: string; line: number }> {
+    return (this.vars.get(name) ?? []).map((a) => ({ expr: a.expr, line: a.line }));
+  }
+
+  /** The scope of the start-up script that exports `name`, seen from here (parents only). */
+  private exported(name: string): Scope | undefined {
+    for (let s = this.parent; s; s = s.parent) {
+      const exporter = s.exports.get(name);
+      if (exporter && exporter !== this) return exporter;
+      if (s.lang === 'shell' && s.vars.has(name)) return s;
+    }
+    return undefined;
+  }
+
   /** Reduces a port expression at `line` to where its value comes from. */
   resolve(expr: string, line = Number.MAX_SAFE_INTEGER, via: string[] = [], definedAt?: number): PortValue {
     if (via.length > MAX_HOPS) return { kind: 'unknown', expr };
@@ -74,12 +103,32 @@ export class Scope {
     for (const ref of envRefs(this.lang, trimmed)) {
       if (ref.name === BIND_ENV) return { kind: 'bind-env', via };
       if (ref.name === SAFE_RANGE_ENV) return { kind: 'safe-range', via };
-      // A shell variable may be a local assigned earlier; follow it first.
-      if (this.lang === 'shell' && this.has(ref.name) && !via.includes(ref.name)) {
-        candidates.push(this.follow(ref.name, line, via));
-        continue;
+      if (!via.includes(ref.name)) {
+        // A shell variable may be a local assigned earlier; follow it first.
+        if (this.lang === 'shell' && this.vars.has(ref.name)) {
+          candidates.push(this.follow(ref.name, line, via));
+          continue;
+        }
+        // A start-up script that exported the variable (`export MY_PORT=$SAGEMAKER_BIND_TO_PORT`
+        // before exec'ing the server) sets it for every process it starts: resolve it there.
+        const exporter = this.exported(ref.name);
+        if (exporter) {
+          candidates.push(exporter.resolve(`\${${ref.name}}`, Number.MAX_SAFE_INTEGER, [...via, `export ${ref.name}`]));
+          continue;
+        }
       }
       const fixed = this.imageEnv.get(ref.name);
+      if (fixed && fixed.raw !== undefined && fixed.raw.includes(BIND_ENV)) {
+        // ENV X=$SAGEMAKER_BIND_TO_PORT is expanded by the build, when the variable is unset:
+        // X is empty (or its build-time default) at run time, whatever port SageMaker assigns.
+        const port = portFromText(fixed.value);
+        if (port) candidates.push({ kind: 'literal', port, via: [...via, `ENV ${ref.name} (expanded at build time)`], origin: { location: fixed.location } });
+        else if (ref.fallback !== undefined) {
+          const inner = this.resolve(ref.fallback, line, [...via, `ENV ${ref.name} (empty: expanded at build time)`], definedAt);
+          candidates.push(inner.kind === 'literal' ? { ...inner, envDefault: ref.name } : inner);
+        } else candidates.push({ kind: 'unknown', expr: `ENV ${ref.name}=${fixed.raw} is expanded at build time, not from SageMaker's ${BIND_ENV}` });
+        continue;
+      }
       if (fixed) {
         const port = portFromText(fixed.value);
         candidates.push(port ? { kind: 'literal', port, via: [...via, `ENV ${ref.name}`], origin: { location: fixed.location } } : { kind: 'unknown', expr: `${ref.name}=${fixed.value}` });
@@ -111,7 +160,17 @@ export class Scope {
   /** Resolves a variable through its assignment, remembering the assignment's line for literals. */
   private follow(name: string, line: number, via: string[]): PortValue {
     const a = this.assignment(name, line)!;
-    return this.resolve(a.expr, a.local ? a.line : line, [...via, name], a.local ? a.line : undefined);
+    const value = this.resolve(a.expr, a.local ? a.line : line, [...via, name], a.local ? a.line : undefined);
+    // `port = os.Getenv("SAGEMAKER_BIND_TO_PORT")` then `if port == "" { port = "8080" }`: the
+    // indented literal is the default for when the variable is unset, not the port SageMaker gets.
+    if (value.kind === 'literal' && a.local && a.indent !== undefined) {
+      const earlier = (this.vars.get(name) ?? []).filter((b) => b.line < a.line && b.indent !== undefined && b.indent < a.indent!);
+      for (const b of earlier.reverse()) {
+        const v = this.resolve(b.expr, b.line, [...via, name], b.line);
+        if (v.kind === 'bind-env') return v;
+      }
+    }
+    return value;
   }
 }
 
@@ -123,7 +182,7 @@ function pickBest(values: PortValue[]): PortValue | undefined {
 
 /** `int(x)`, `Number(x)`, `str(x)`, `parseInt(x, 10)`: look inside. */
 function stripCall(s: string): string {
-  const m = /^(?:int|str|Number|parseInt|String)\((.*?)(?:,\s*10)?\)$/.exec(s);
+  const m = /^(?:int|str|Number|parseInt|String|Integer\.parseInt|Integer\.valueOf|new Integer|strconv\.Atoi)\((.*?)(?:,\s*10)?\)$/.exec(s);
   return m ? m[1] : s;
 }
 
@@ -155,12 +214,29 @@ export function envRefs(lang: ExprLanguage, expr: string): EnvRef[] {
   } else if (lang === 'js') {
     const re = /process\.env(?:\.([A-Za-z_]\w*)|\[\s*['"]([A-Za-z_]\w*)['"]\s*\])/g;
     while ((m = re.exec(expr))) out.push({ name: m[1] ?? m[2], fallback: orDefault(expr.slice(m.index + m[0].length)) });
+  } else if (lang === 'jvm') {
+    // System.getenv("X"), System.getenv().getOrDefault("X", "8080"), Scala sys.env("X") /
+    // sys.env.get("X") / sys.env.getOrElse("X", "8080"), commons SystemUtils.getEnvironmentVariable("X").
+    const re = /(?:System\.getenv\(\)\.getOrDefault|System\.getenv|sys\.env\.getOrElse|sys\.env\.get|sys\.env|getEnvironmentVariable)\(\s*"([A-Za-z_]\w*)"\s*(?:,\s*"?(\d{1,5})"?)?\s*\)/g;
+    while ((m = re.exec(expr))) out.push({ name: m[1], fallback: m[2] ?? elvisDefault(expr.slice(m.index + m[0].length)) });
+  } else if (lang === 'go') {
+    const re = /os\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_]\w*)"\s*\)/g;
+    while ((m = re.exec(expr))) out.push({ name: m[1] });
   } else {
-    // Spring / Java properties: ${NAME:default}
+    // Spring / Java properties: ${NAME:default}; Multi Model Server: a whole value `$$NAME$$`
+    // is replaced with the environment variable NAME when the server reads its config.
     const re = /\$\{([A-Za-z_][\w.]*)(?::([^}]*))?\}/g;
     while ((m = re.exec(expr))) out.push({ name: m[1], fallback: m[2] });
+    const mms = /^\$\$([A-Za-z_]\w*)\$\$$/.exec(expr.trim());
+    if (mms) out.push({ name: mms[1] });
   }
   return out;
+}
+
+/** Kotlin/Scala `?: 8080` / `.getOrElse(8080)` / `.orElse("8080")` right after a reference. */
+function elvisDefault(rest: string): string | undefined {
+  const m = /^\s*(?:\?:|\.getOrElse\(|\.orElse\()\s*"?(\d{1,5})"?/.exec(rest);
+  return m ? m[1] : undefined;
 }
 
 /** `... || 8080`, `... ?? 8080`, `... or 8080` right after a reference. */
@@ -169,7 +245,7 @@ function orDefault(rest: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-const KEYWORDS = new Set(['int', 'str', 'float', 'os', 'environ', 'get', 'getenv', 'process', 'env', 'Number', 'parseInt', 'String', 'None', 'null', 'undefined', 'or', 'and', 'if', 'else', 'True', 'False', 'self', 'this', 'f', 'const', 'let', 'var', 'new']);
+const KEYWORDS = new Set(['int', 'str', 'float', 'os', 'environ', 'get', 'getenv', 'process', 'env', 'Number', 'parseInt', 'String', 'None', 'null', 'undefined', 'or', 'and', 'if', 'else', 'True', 'False', 'self', 'this', 'f', 'const', 'let', 'var', 'new', 'val', 'final', 'Integer', 'System', 'sys', 'toInt', 'fmt', 'Sprintf', 'strconv', 'Itoa', 'Atoi', 'Getenv', 'nil', 'valueOf', 'parseInt', 'format']);
 
 function identifiers(lang: ExprLanguage, expr: string): string[] {
   // Strip string literals except f-string/template placeholders, which hold identifiers.
@@ -195,7 +271,9 @@ export function assignmentsIn(lang: ExprLanguage, line: string): Array<[string, 
   if (lang === 'shell') {
     const code = line.replace(/(^|\s)#.*$/, '');
     const re = /(?:^|[\s;&|(])(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?([A-Za-z_]\w*)=("(?:\\.|[^"])*"|'[^']*'|\S*)/g;
-    while ((m = re.exec(code))) out.push([m[1], unquoteShell(m[2])]);
+    // Arrays: ARGS=(--port 8080) and appends ARGS+=(--x y): the words, for flag scanning.
+    for (const a of code.matchAll(/(?:^|[\s;&|])([A-Za-z_]\w*)\+?=\(([^)]*)\)/g)) out.push([a[1], a[2]]);
+    while ((m = re.exec(code))) if (!m[2].startsWith('(')) out.push([m[1], unquoteShell(m[2])]);
     const def = /:\s+"?\$\{([A-Za-z_]\w*):?=([^}]*)\}"?/.exec(code);
     if (def) out.push([def[1], `\${${def[1]}:-${def[2]}}`]);
   } else if (lang === 'python') {
@@ -204,6 +282,14 @@ export function assignmentsIn(lang: ExprLanguage, line: string): Array<[string, 
     if (m) for (const name of m[1].split(',')) out.push([name.trim(), m[2]]);
   } else if (lang === 'js') {
     m = /^\s*(?:export\s+)?(?:const|let|var)?\s*([A-Za-z_$][\w.$]*)\s*=(?![=>])\s*(.+?);?\s*(\/\/.*)?$/.exec(line);
+    if (m) out.push([m[1], m[2]]);
+  } else if (lang === 'jvm') {
+    // Java `final String port = ...;`, `private static final int PORT = 8080;`, Scala/Kotlin `val port = ...`.
+    m = /^\s*(?:(?:public|private|protected|static|final|const|override|lazy)\s+)*(?:val|var|[A-Z][\w.<>]*|int|long)\s+([A-Za-z_]\w*)\s*(?::\s*[\w.<>]+\s*)?=(?!=)\s*(.+?);?\s*(\/\/.*)?$/.exec(line) ??
+      /^\s*(?:this\.)?([A-Za-z_]\w*)\s*=(?!=)\s*(.+?);\s*(\/\/.*)?$/.exec(line);
+    if (m) out.push([m[1], m[2]]);
+  } else if (lang === 'go') {
+    m = /^\s*(?:var\s+|const\s+)?([A-Za-z_]\w*)(?:\s*,\s*[A-Za-z_]\w*)?\s*(?:[\w.]+\s*)?:?=(?!=)\s*(.+?)\s*(\/\/.*)?$/.exec(line);
     if (m) out.push([m[1], m[2]]);
   }
   return out;

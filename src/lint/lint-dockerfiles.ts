@@ -9,43 +9,55 @@ import { decodeDockerfile, listStages, loadDockerfile, readDockerfileText } from
 export interface DockerfileLintOptions {
   config: SmclConfig;
   context?: string;
+  /** A stage name or index; `all` for every stage that can be built as an image. */
   target?: string;
   buildArgs?: Record<string, string>;
 }
 
-/** Builds the model of one Dockerfile and runs the container rules on it. */
-export function lintDockerfile(file: string, opts: DockerfileLintOptions): LintResult {
-  const text = file === '-' ? decodeDockerfile(fs.readFileSync(0), '<stdin>') : undefined;
-  const model = loadDockerfile({
-    file: file === '-' ? '<stdin>' : file,
-    text,
-    context: opts.context ?? (file === '-' ? process.cwd() : undefined),
-    target: opts.target,
-    buildArgs: { ...(opts.config.buildArgs ?? {}), ...(opts.buildArgs ?? {}) },
-  });
-  return lintModel(model, opts.config);
+/** A model to lint and the subject name its findings are reported under. */
+export interface SubjectModel {
+  model: ContainerModel;
+  subject: string;
 }
 
 /**
- * `--target all`: every stage that can be built as a final image (one that other stages do not
- * only copy from), each linted as its own subject `<file> (target <stage>)`.
+ * Builds the models of one Dockerfile: the target stage, or with `--target all` every stage that
+ * can be built as a final image (one that other stages do not only copy from), each reported as
+ * its own subject `<file> (target <stage>)`.
  */
+export function dockerfileModels(file: string, opts: DockerfileLintOptions): SubjectModel[] {
+  const stdin = file === '-';
+  const name = stdin ? '<stdin>' : file;
+  const text = stdin ? decodeDockerfile(fs.readFileSync(0), '<stdin>') : opts.target === 'all' ? readDockerfileText(file) : undefined;
+  const load = (target: string | undefined) =>
+    loadDockerfile({ file: name, text, context: opts.context ?? (stdin ? process.cwd() : undefined), target, buildArgs: { ...(opts.config.buildArgs ?? {}), ...(opts.buildArgs ?? {}) } });
+  if (opts.target !== 'all') {
+    const model = load(opts.target);
+    return [{ model, subject: model.name }];
+  }
+  return listStages(text!)
+    .filter((s) => !s.copiedFromOnly)
+    .map((s) => {
+      const target = s.name ?? String(s.index);
+      return { model: load(target), subject: `${name} (target ${target})` };
+    });
+}
+
+/** Builds the model of one Dockerfile and runs the container rules on it. */
+export function lintDockerfile(file: string, opts: DockerfileLintOptions): LintResult {
+  const [{ model }] = dockerfileModels(file, { ...opts, target: opts.target === 'all' ? undefined : opts.target });
+  return lintModel(model, opts.config);
+}
+
+/** `--target all`: one result per stage that can be built as an image. */
 export function lintDockerfileTargets(file: string, opts: DockerfileLintOptions): LintResult[] {
-  const text = file === '-' ? decodeDockerfile(fs.readFileSync(0), '<stdin>') : readDockerfileText(file);
-  const stages = listStages(text).filter((s) => !s.copiedFromOnly);
-  return stages.map((s) => {
-    const target = s.name ?? String(s.index);
-    const model = loadDockerfile({ file: file === '-' ? '<stdin>' : file, text, context: opts.context ?? (file === '-' ? process.cwd() : undefined), target, buildArgs: { ...(opts.config.buildArgs ?? {}), ...(opts.buildArgs ?? {}) } });
-    const result = lintModel(model, opts.config);
-    const subject = `${result.subject} (target ${target})`;
-    return { ...result, subject, findings: result.findings.map((f) => ({ ...f, subject })) };
-  });
+  return dockerfileModels(file, { ...opts, target: 'all' }).map(({ model, subject }) => lintModel(model, opts.config, subject));
 }
 
 /** Runs the container rules on any model (Dockerfile, image, ECR) and collects texts for frames. */
-export function lintModel(model: ContainerModel, config: SmclConfig): LintResult {
+export function lintModel(model: ContainerModel, config: SmclConfig, subject = model.name): LintResult {
   const rules = model.filesUnknown ? containerRules.filter((r) => !r.meta.files) : containerRules;
-  const findings = runContainerRules(rules, model, config);
+  const findings = runContainerRules(rules, model, config).map((f) => (subject === f.subject ? f : { ...f, subject }));
   const sourceTexts = new Map([...model.sourceTexts, ...model.files.readTexts]);
-  return { subject: model.name, findings, sourceTexts };
+  return { subject, findings, sourceTexts };
 }

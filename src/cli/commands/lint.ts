@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import { allRules } from '../../../rules/index.js';
 import { InputError } from '../../engine/types.js';
 import { discoverInputs } from '../../lint/discover.js';
-import { lintDockerfile, lintDockerfileTargets } from '../../lint/lint-dockerfiles.js';
+import { dockerfileModels, lintModel, type DockerfileLintOptions } from '../../lint/lint-dockerfiles.js';
+import { resolveBaseImage } from '../../lint/resolve-base.js';
 import type { LintResult } from '../../report/types.js';
 import type { SmclConfig } from '../../engine/config.js';
 import { STDIN_ARG, emitResults, handler, resolveConfig, withOutputOptions, type OutputArgs } from '../common.js';
@@ -13,6 +14,8 @@ interface LintArgs extends OutputArgs {
   context?: string;
   target?: string;
   'build-arg': string[];
+  'resolve-base': boolean;
+  insecure: boolean;
 }
 
 export function parseBuildArgs(list: string[]): Record<string, string> {
@@ -60,6 +63,8 @@ export const lintCommand: CommandModule<object, LintArgs> = {
       .option('context', { type: 'string', describe: 'build context directory (default: the Dockerfile\'s directory)' })
       .option('target', { type: 'string', describe: 'build stage to lint (default: the last stage); `all`: every stage that can be built as a final image' })
       .option('build-arg', { type: 'string', array: true, default: [], describe: 'KEY=VALUE, as docker build takes it (repeatable)' })
+      .option('resolve-base', { type: 'boolean', default: false, describe: 'read the base image\'s config from its registry (no layers) to know inherited labels, env, entrypoint' })
+      .option('insecure', { type: 'boolean', default: false, hidden: true, describe: 'plain http for --resolve-base registries' })
       .example('smcl lint', 'lint every Dockerfile under the current directory')
       .example('smcl lint -f docker/Dockerfile --context . --target serve', 'lint like `docker build -f docker/Dockerfile --target serve .`')
       .example('smcl lint examples/ --format sarif -o smcl.sarif', 'write SARIF for GitHub code scanning')
@@ -70,18 +75,20 @@ export const lintCommand: CommandModule<object, LintArgs> = {
     const config = resolveConfig(argv, paths[0], rules);
     const buildArgs = parseBuildArgs(argv['build-arg']);
     const results: LintResult[] = [];
+    const lintOne = async (file: string, opts: DockerfileLintOptions): Promise<void> => {
+      for (const { model, subject } of dockerfileModels(file, opts)) {
+        if (argv['resolve-base']) await resolveBaseImage(model, { insecure: argv.insecure });
+        results.push(lintModel(model, config, subject));
+      }
+    };
     if (paths.length === 0 && config.images?.length) {
       for (const img of config.images) {
-        results.push(lintDockerfile(img.dockerfile, { config, context: img.context, target: argv.target ?? img.target, buildArgs: { ...img.buildArgs, ...buildArgs } }));
+        await lintOne(img.dockerfile, { config, context: img.context, target: argv.target ?? img.target, buildArgs: { ...img.buildArgs, ...buildArgs } });
       }
     } else {
       const found = argv.file ? { dockerfiles: [paths[0]], endpointCandidates: [] } : discoverInputs(paths.length ? paths : ['.']);
       if (argv.context && found.dockerfiles.length > 1) throw new InputError('--context applies to one Dockerfile; give one file (or use "images" in the config for several)');
-      for (const file of found.dockerfiles) {
-        const opts = { config, context: argv.context, target: argv.target, buildArgs };
-        if (argv.target === 'all') results.push(...lintDockerfileTargets(file, opts));
-        else results.push(lintDockerfile(file, opts));
-      }
+      for (const file of found.dockerfiles) await lintOne(file, { config, context: argv.context, target: argv.target, buildArgs });
       results.push(...(await lintEndpointCandidates(found.endpointCandidates, new Set(paths), config)));
     }
     return emitResults(results, argv, rules, config);

@@ -1,0 +1,5 @@
+#* @get /ping
+function() { "" }
+
+#* @post /invocations
+function(req) { req$postBody }

@@ -1,0 +1,2 @@
+import predictor as myapp
+app = myapp.app

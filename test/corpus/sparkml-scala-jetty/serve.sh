@@ -1,0 +1,2 @@
+#!/bin/bash
+java -jar /usr/local/lib/sparkml-serving.jar
