@@ -108,10 +108,15 @@ export class VirtualFileSystem {
     return this.all().filter((f) => f.type === 'file' && match(f.path));
   }
 
-  /** Reads a file's text and remembers it under its printable name for code frames. */
+  /**
+   * Reads a file's text and remembers it under its printable name for code frames. A heredoc's
+   * printable name is its Dockerfile, whose whole text the source already keeps (locations in a
+   * heredoc are Dockerfile lines): recording the heredoc body under that name would replace the
+   * Dockerfile's text and put every code frame of that Dockerfile on the wrong lines.
+   */
   readText(file: VirtualFile): string | undefined {
     const text = file.text();
-    if (text !== undefined) this.readTexts.set(displayName(file), text);
+    if (text !== undefined && file.origin.kind !== 'heredoc') this.readTexts.set(displayName(file), text);
     return text;
   }
 

@@ -82,9 +82,20 @@ export function decodeDockerfile(buf: Buffer, file: string): string {
   return buf.toString('utf8').replace(/^\uFEFF/, '');
 }
 
+/**
+ * The text handed to dockerfile-ast. Docker splits a Dockerfile into lines at LF (CRLF too) only,
+ * and so does every other line count in smcl (code frames, build-context analysis); dockerfile-ast
+ * also breaks lines at a lone CR, which shifted every location after one past the end of the file.
+ * A lone CR becomes a space here (same length, so columns and offsets are unchanged; Docker
+ * treats it as whitespace inside the line too).
+ */
+export function parserText(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, ' ') : text;
+}
+
 /** The stages of a Dockerfile, for `--target all` and for naming targets in errors. */
 export function listStages(text: string): Array<{ index: number; name?: string; base: string; line: number; copiedFromOnly: boolean }> {
-  const df = DockerfileParser.parse(text);
+  const df = DockerfileParser.parse(parserText(text));
   const froms = df.getFROMs();
   const names = froms.map((f) => f.getBuildStage() ?? undefined);
   const usedAsBase = new Set<string>();
@@ -119,7 +130,7 @@ export function loadDockerfile(input: DockerfileInput): ContainerModel {
   if (!fs.existsSync(contextDir) || !fs.statSync(contextDir).isDirectory()) {
     throw new InputError(`${contextDir}: build context is not a directory`);
   }
-  const df = DockerfileParser.parse(text);
+  const df = DockerfileParser.parse(parserText(text));
   const froms = df.getFROMs();
   if (froms.length === 0) throw new InputError(`${file}: no FROM instruction; is this a Dockerfile?`);
   const builder = new ModelBuilder(file, text, df, new BuildContext(contextDir, file === '-' ? undefined : file), input.buildArgs ?? {});
