@@ -10,8 +10,11 @@ const ID = 'serve-entrypoint';
 /** Docker's PATH when neither the image nor its base sets one. */
 const DEFAULT_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
-/** Servers whose CLI takes positional arguments or rejects unknown ones: an appended `serve` breaks them. */
-const SERVER_CLIS = /^(gunicorn|uvicorn|hypercorn|daphne|waitress-serve|flask|granian|nginx|httpd|apache2|tensorflow_model_server|torchserve|multi-model-server|tritonserver|streamlit|mlflow|bentoml|java)$/;
+/**
+ * Servers whose CLI takes positional arguments or rejects unknown ones: an appended `serve` breaks
+ * them. `java -jar app.jar` is not one: the program's main() receives `serve` as an argument.
+ */
+const SERVER_CLIS = /^(gunicorn|uvicorn|hypercorn|daphne|waitress-serve|flask|granian|nginx|httpd|apache2|tensorflow_model_server|torchserve|multi-model-server|tritonserver|streamlit|mlflow|bentoml)$/;
 
 /** Init wrappers that run the rest of their arguments: `tini -- a b` runs `a b`. */
 const INIT_WRAPPERS = /^(tini|tini-static|dumb-init|catatonit|env)$/;
