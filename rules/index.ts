@@ -10,6 +10,7 @@ import pingInvocationsHandlers from './ping-invocations-handlers/index.js';
 import secondPortSafeRange from './second-port-safe-range/index.js';
 import serveEntrypoint from './serve-entrypoint/index.js';
 import imageArchitecture from './image-architecture/index.js';
+import imageManifest from './image-manifest/index.js';
 import incompleteInput from './incomplete-input/index.js';
 import targetStage from './target-stage/index.js';
 import endpointContainerCount from './endpoint-container-count/index.js';
@@ -19,7 +20,7 @@ import endpointHostnames from './endpoint-hostnames/index.js';
 import iamTargetContainerHostname from './iam-target-container-hostname/index.js';
 import type { EndpointModel } from '../src/endpoint/model.js';
 
-export const containerRules: Rule<ContainerModel>[] = [acceptBindToPortLabel, bindToPortEnv, secondPortSafeRange, pingInvocationsHandlers, serveEntrypoint, imageArchitecture, targetStage, incompleteInput];
+export const containerRules: Rule<ContainerModel>[] = [acceptBindToPortLabel, bindToPortEnv, secondPortSafeRange, pingInvocationsHandlers, serveEntrypoint, imageArchitecture, imageManifest, targetStage, incompleteInput];
 
 /** Rules over endpoint definitions (CreateModel, CloudFormation, IAM), in the order they run. */
 export const endpointRules: Rule<EndpointModel>[] = [endpointContainerCount, endpointHostnames, endpointDirectMode, endpointContainerEnv, iamTargetContainerHostname];

@@ -65,6 +65,20 @@ export interface BaseImageInfo {
   resolved?: boolean;
 }
 
+/** What only a built image shows: its size and the media types a puller must understand. */
+export interface ImageManifestInfo {
+  /** Sum of the layer blobs as the source stores them (compressed in registries and OCI layouts). */
+  sizeBytes: number;
+  /** Sum of the uncompressed layers (what an instance extracts to disk), when the layers were read. */
+  uncompressedSizeBytes?: number;
+  /** Media type of the image manifest; undefined for docker-archive (its manifest.json has none). */
+  manifestMediaType?: string;
+  /** Layer media types in manifest order; undefined when the source has none (docker-archive). */
+  layerMediaTypes?: string[];
+  /** Layer digests in manifest order (for locations). */
+  layerDigests: string[];
+}
+
 /**
  * What a container will be when SageMaker runs it, whichever source it was read from.
  * Rules read only this: they cannot tell a Dockerfile from a pulled image.
@@ -99,6 +113,8 @@ export interface ContainerModel {
    * declare `files` are skipped instead of reporting missing files.
    */
   filesUnknown?: boolean;
+  /** Image sources only: size and media types (a Dockerfile cannot tell them). */
+  image?: ImageManifestInfo;
   /** Facts the source could not establish, with why (e.g. a COPY source missing from the context). */
   gaps: Array<{ message: string; location: Location }>;
 }

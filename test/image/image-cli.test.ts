@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import AjvModule from 'ajv-draft-04';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -200,6 +201,31 @@ describe.skipIf(!requirePodman())('smcl image (spawned CLI) on built images', ()
     expect(right.status, right.stdout + right.stderr).toBe(0);
     // Works with --labels-only too: the architecture is in the config.
     expect(smcl(['image', pushed.good, '--labels-only', '--instance-type', other]).status).toBe(1);
+  });
+
+  it('image-manifest: a push with zstd layers gets a warning on the layer (labels only, or a full read where Node has zstd)', async () => {
+    // An image whose layer this registry has never seen: podman would otherwise mount the gzip
+    // blob it pushed before instead of compressing again.
+    const zstdRef = `${registry.host}/smcl-cli/zstd:v1`;
+    const local = await build('entrypoint-wrapper'); // a clean image: only the zstd warning
+    await execFileP('podman', ['push', '--quiet', '--tls-verify=false', '--compression-format', 'zstd', local, `docker://${zstdRef}`], { timeout: 120_000 });
+    const r = smcl(['image', zstdRef, '--labels-only', '--format', 'json']);
+    expect(r.status, r.stderr).toBe(0); // a warning does not fail the default --fail-on error
+    const findings = JSON.parse(r.stdout).results[0].findings.filter((f: { ruleId: string }) => f.ruleId === 'image-manifest');
+    expect(findings).toMatchObject([{ severity: 'warning', location: { file: zstdRef, image: { ref: zstdRef } } }]);
+    expect(findings[0].message).toContain('application/vnd.oci.image.layer.v1.tar+zstd');
+    expect(findings[0].location.image.layer).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(smcl(['image', zstdRef, '--labels-only', '--fail-on', 'warning']).status).toBe(1);
+
+    const full = smcl(['image', zstdRef, '--format', 'json']);
+    if (typeof (zlib as unknown as { createZstdDecompress?: unknown }).createZstdDecompress === 'function') {
+      expect(full.status, full.stderr).toBe(0);
+      expect(ruleIds(full.stdout)).toEqual(['image-manifest']);
+    } else {
+      expectInputError(full, new RegExp(`${zstdRef.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*zstd layers not supported`), 'zstd without Node zstd');
+    }
+    // The same image pushed with gzip layers: nothing from image-manifest.
+    expect(ruleIds(smcl(['image', pushed.good, '--labels-only', '--format', 'json']).stdout)).toEqual([]);
   });
 
   it('bad inputs: truncated archives, a tag the registry does not have, an image podman does not have', async () => {

@@ -35,6 +35,8 @@ interface ArchiveContents {
   digests: Map<string, string>;
   /** Symlinks and hard links: path → target path. */
   links: Map<string, string>;
+  /** Size of every regular file, by path. */
+  sizes: Map<string, number>;
 }
 
 function normName(name: string): string | undefined {
@@ -66,7 +68,7 @@ function looksJson(head: Buffer): boolean {
 
 /** Reads an archive stream once, scanning layers as they pass. */
 async function readArchive(src: Readable, ref: string, ctx: ScanContext, labelsOnly: boolean): Promise<ArchiveContents> {
-  const contents: ArchiveContents = { json: new Map(), scans: new Map(), digests: new Map(), links: new Map() };
+  const contents: ArchiveContents = { json: new Map(), scans: new Map(), digests: new Map(), links: new Map(), sizes: new Map() };
   const extract = tar.extract();
   const done = new Promise<void>((resolve, reject) => {
     extract.on('finish', resolve);
@@ -127,6 +129,7 @@ async function readArchive(src: Readable, ref: string, ctx: ScanContext, labelsO
       }
       while (await pull());
       contents.digests.set(name, 'sha256:' + hash.digest('hex'));
+      contents.sizes.set(name, header.size ?? 0);
     })().then(
       () => next(),
       (err: Error) => {
@@ -245,7 +248,13 @@ export async function loadFromArchiveStream(src: Readable, ref: string, opts: Ar
     if (hex && c.digests.get(configName) !== `sha256:${hex}`) throw new DigestMismatchError(`config ${entry.Config} of ${ref}`, `sha256:${hex}`, c.digests.get(configName) ?? '?');
     const config = parseJson<ImageConfig>(configBytes, `config of ${ref}`);
     opts.onProgress?.({ phase: 'config', ref, digest: c.digests.get(configName) });
-    if (opts.labelsOnly) return finishModel(ref, config, undefined, opts, undefined);
+    // manifest.json has no media types: only the stored layer sizes and digests are known.
+    const layerNames = (entry.Layers ?? []).map((l) => resolveLink(c, normName(l) ?? l));
+    const image = {
+      sizeBytes: layerNames.reduce((n, l) => n + (c.sizes.get(l) ?? 0), 0),
+      layerDigests: layerNames.map((l) => c.digests.get(l) ?? l),
+    };
+    if (opts.labelsOnly) return finishModel(ref, config, undefined, opts, undefined, undefined, undefined, image);
     const layers = (entry.Layers ?? []).map((l, i, all) => {
       const name = resolveLink(c, normName(l) ?? l);
       const what = `layer ${l} (${i + 1}/${all.length}) of ${ref}`;
@@ -253,7 +262,7 @@ export async function loadFromArchiveStream(src: Readable, ref: string, opts: Ar
       return { digest: c.digests.get(name)!, scan };
     });
     checkDiffIds(ref, config, layers);
-    return finishModel(ref, config, layers, opts, ctx);
+    return finishModel(ref, config, layers, opts, ctx, undefined, undefined, image);
   }
   if (c.json.has('index.json')) {
     return loadFromStore(new OciArchiveStore(c, ref, opts.name), ref, { ...opts, retries: 0, ctx });

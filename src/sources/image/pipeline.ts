@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import type { ContainerModel } from '../../model/container-model.js';
+import type { ContainerModel, ImageManifestInfo } from '../../model/container-model.js';
 import { InputError } from '../../engine/types.js';
 import { LayerTree } from './apply.js';
 import { modelFromConfig, configLocation } from './config.js';
@@ -100,14 +100,14 @@ function isRetryable(err: unknown): boolean {
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
 /** Walks index → manifest (choosing the platform or the named image). */
-async function resolveManifest(store: ImageStore, ref: string, want: Platform): Promise<{ manifest: ImageManifest; digest?: string }> {
+async function resolveManifest(store: ImageStore, ref: string, want: Platform): Promise<{ manifest: ImageManifest; digest?: string; mediaType: string }> {
   const root = await store.root();
   let doc = parseDocument(root.bytes, root.contentType, root.what);
   let digest = root.digest;
   let what = root.what;
   let first = true;
   for (let depth = 0; depth < 4; depth++) {
-    if (doc.kind === 'manifest') return { manifest: doc.manifest, digest };
+    if (doc.kind === 'manifest') return { manifest: doc.manifest, digest, mediaType: doc.manifest.mediaType ?? doc.mediaType };
     let list = doc.index.manifests;
     if (first && store.refName !== undefined) {
       const name = store.refName;
@@ -181,7 +181,13 @@ export function wantPlatform(p: ModelOptions['platform']): Platform {
 export async function loadFromStore(store: ImageStore, ref: string, opts: ModelOptions & { retries?: number; ctx?: ScanContext }): Promise<ContainerModel> {
   const want = wantPlatform(opts.platform);
   opts.onProgress?.({ phase: 'manifest', ref });
-  const { manifest, digest } = await resolveManifest(store, ref, want);
+  const { manifest, digest, mediaType } = await resolveManifest(store, ref, want);
+  const image: ImageManifestInfo = {
+    sizeBytes: manifest.layers.reduce((n, l) => n + (typeof l.size === 'number' && Number.isFinite(l.size) ? l.size : 0), 0),
+    manifestMediaType: mediaType,
+    layerMediaTypes: manifest.layers.map((l) => l.mediaType ?? ''),
+    layerDigests: manifest.layers.map((l) => l.digest),
+  };
   opts.onProgress?.({ phase: 'config', ref, digest: manifest.config.digest });
   const configBytes = await store.config(manifest.config);
   if (configBytes.length > MAX_CONFIG) throw new InputError(`${ref}: image config is larger than ${MAX_CONFIG} bytes`);
@@ -192,9 +198,9 @@ export async function loadFromStore(store: ImageStore, ref: string, opts: ModelO
     const scans = await scanAll(store, ref, manifest.layers, ctx, opts, opts.retries ?? 2);
     layers = manifest.layers.map((d, i) => ({ digest: d.digest, scan: scans[i] }));
     checkDiffIds(ref, config, layers);
-    return finishModel(ref, config, layers, opts, ctx, manifest.annotations, digest);
+    return finishModel(ref, config, layers, opts, ctx, manifest.annotations, digest, image);
   }
-  return finishModel(ref, config, undefined, opts, undefined, manifest.annotations, digest);
+  return finishModel(ref, config, undefined, opts, undefined, manifest.annotations, digest, image);
 }
 
 /** Every uncompressed layer must hash to the config's rootfs.diff_ids entry. */
@@ -220,8 +226,13 @@ export function finishModel(
   ctx: ScanContext | undefined,
   annotations?: Record<string, string>,
   _manifestDigest?: string,
+  image?: ImageManifestInfo,
 ): ContainerModel {
   const model = modelFromConfig(ref, config, annotations);
+  if (image) {
+    model.image = { ...image };
+    if (layers) model.image.uncompressedSizeBytes = layers.reduce((n, l) => n + l.scan.size, 0);
+  }
   if (opts.platform && model.platform) {
     const want = wantPlatform(opts.platform);
     if (model.platform.os !== want.os || model.platform.architecture !== want.architecture) {
