@@ -51,6 +51,8 @@ export class RegistryClient {
   private readonly tokens = new Map<string, CachedToken>();
   private basic: string | undefined;
   private readonly maxDoc: number;
+  /** Every credential this client sent or received: never repeated in an error message. */
+  private readonly secrets = new Set<string>();
 
   constructor(
     readonly registry: string,
@@ -65,7 +67,36 @@ export class RegistryClient {
   private async credentials(): Promise<Credentials | undefined> {
     const c = this.opts.credentials;
     if (!c) return undefined;
-    return typeof c === 'function' ? await c(this.registry) : c;
+    const creds = typeof c === 'function' ? await c(this.registry) : c;
+    if (creds) this.remember(creds.password, basicAuth(creds));
+    return creds;
+  }
+
+  /** Records secrets; an Authorization value also by its parts (`Basic <b64>`, the decoded `user:password`). */
+  private remember(...values: Array<string | undefined>): void {
+    for (const v of values) {
+      if (!v || v.length < 4) continue;
+      this.secrets.add(v);
+      const m = /^(?:Basic|Bearer)\s+(.+)$/i.exec(v);
+      if (m) {
+        this.secrets.add(m[1]);
+        if (/^basic/i.test(v)) {
+          const plain = Buffer.from(m[1], 'base64').toString('utf8');
+          const colon = plain.indexOf(':');
+          if (colon >= 0 && plain.length - colon > 4) this.secrets.add(plain.slice(colon + 1));
+        }
+      }
+    }
+  }
+
+  /**
+   * Text a registry sent (error bodies, challenges) with every known secret masked: a hostile or
+   * buggy registry that echoes the Authorization header must not make us print the password.
+   */
+  private redact(text: string): string {
+    let out = text;
+    for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('***');
+    return out;
   }
 
   /** Answers a challenge: fetches a bearer token for `scope`, or builds Basic auth. */
@@ -103,7 +134,7 @@ export class RegistryClient {
             : `authentication required for ${this.registry}/${repo}: no credentials found (log in with podman/docker login or pass username/password)`,
         );
       }
-      if (res.status !== 200) throw new InputError(`${this.registry}: token server ${realmUrl.host} answered HTTP ${res.status}: ${registryErrors(body)}`);
+      if (res.status !== 200) throw new InputError(`${this.registry}: token server ${realmUrl.host} answered HTTP ${res.status}: ${this.redact(registryErrors(body))}`);
       let token: string | undefined;
       let expiresIn = 60;
       try {
@@ -115,6 +146,7 @@ export class RegistryClient {
       }
       if (!token) throw new InputError(`${this.registry}: token server ${realmUrl.host} returned no token`);
       const value = `Bearer ${token}`;
+      this.remember(value);
       this.tokens.set(scope, { header: value, expires: Date.now() + Math.max(10, expiresIn - 10) * 1000 });
       return value;
     }
@@ -126,7 +158,7 @@ export class RegistryClient {
       this.basic = basicAuth(creds);
       return this.basic;
     }
-    throw new InputError(`${this.registry}/${repo}: HTTP 401 with no usable authentication challenge ("${(header ?? '').slice(0, 100)}")`);
+    throw new InputError(`${this.registry}/${repo}: HTTP 401 with no usable authentication challenge ("${this.redact(header ?? '').slice(0, 100)}")`);
   }
 
   /** A request to the registry with authentication, retrying once after a 401 challenge. */
@@ -134,6 +166,7 @@ export class RegistryClient {
     const scope = `repository:${repo}:pull`;
     const url = `${this.baseUrl}${path}`;
     const injected = this.opts.authorization ? await this.opts.authorization(this.registry) : undefined;
+    this.remember(injected);
     let auth = injected;
     if (!auth) {
       const cached = this.tokens.get(scope);
@@ -160,7 +193,7 @@ export class RegistryClient {
 
   private async fail(res: HttpResponse, what: string): Promise<never> {
     const body = await res.bytes(64 * 1024).catch(() => Buffer.alloc(0));
-    const detail = registryErrors(body);
+    const detail = this.redact(registryErrors(body));
     const retried = res.attempts > 1 ? ` after ${res.attempts} attempts` : '';
     const why =
       res.status === 404 ? 'not found' : res.status === 403 ? 'access denied' : res.status === 429 ? 'rate limited' : res.status >= 500 ? 'server error' : 'unexpected answer';
