@@ -161,3 +161,13 @@ describe('Dockerfile source', () => {
     ]);
   });
 });
+
+describe('RUN effects in exec form and through busybox', () => {
+  it('applies chmod and ln -s from exec-form RUN and busybox applets', () => {
+    const m = model(['FROM scratch', 'COPY serve /opt/serve', 'RUN ["/bin/busybox", "chmod", "755", "/opt/serve"]', 'RUN /bin/ln -s /opt/serve /usr/local/bin/serve'].join('\n'), {
+      files: { serve: { content: '#!/bin/sh\n', mode: 0o644 } },
+    });
+    expect(m.files.get('/opt/serve')?.mode).toBe(0o755);
+    expect(m.files.isExecutable('/usr/local/bin/serve')).toBe(true);
+  });
+});

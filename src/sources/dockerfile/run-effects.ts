@@ -10,7 +10,10 @@ export function applyRunEffects(script: string, files: VirtualFileSystem, workdi
     const words = command.split(/\s+/).filter(Boolean);
     // Skip leading env assignments and sudo.
     while (words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]) || words[0] === 'sudo')) words.shift();
-    const [cmd, ...args] = words;
+    // `/bin/chmod`, and busybox applets (`busybox chmod ...`, common in scratch images' exec-form RUN).
+    if (words.length && /(^|\/)busybox$/.test(words[0])) words.shift();
+    const [rawCmd, ...args] = words;
+    const cmd = rawCmd?.replace(/^.*\//, '');
     if (cmd === 'chmod') applyChmod(args, files, workdir);
     else if (cmd === 'ln') applyLink(args, files, workdir);
   }
