@@ -13,6 +13,7 @@ import { lintModel } from '../lint/lint-dockerfiles.js';
 import { loadImage, type HttpTimeouts, type RetryPolicy } from '../sources/image/index.js';
 import {
   ACCEPTED_MEDIA_TYPES,
+  BATCH_GET_LIMIT,
   EcrError,
   IMAGE_CONFIG_TYPES,
   batchGetManifests,
@@ -261,12 +262,20 @@ export async function scanEcr(opts: EcrScanOptions): Promise<EcrScanReport> {
   const digestsOf = new Map<string, string[]>();
   for (const r of toScan) digestsOf.set(r.repository, [...(digestsOf.get(r.repository) ?? []), r.digest]);
   const chunks = new Map<string, Promise<{ found: Map<string, FetchedEcrManifest>; failures: Map<string, ManifestFailure> }>>();
-  const manifestFor = (repo: string, digest: string): Promise<{ found: Map<string, FetchedEcrManifest>; failures: Map<string, ManifestFailure> }> => {
+  const chunkOf = (repo: string, chunk: number) => {
     const list = digestsOf.get(repo)!;
-    const chunk = Math.floor(list.indexOf(digest) / 100);
     const key = `${repo}\0${chunk}`;
-    if (!chunks.has(key)) chunks.set(key, batchGetManifests(client, repo, list.slice(chunk * 100, chunk * 100 + 100), { registryId: opts.registryId }));
-    return chunks.get(key)!;
+    if (!chunks.has(key) && chunk * BATCH_GET_LIMIT < list.length) {
+      const p = batchGetManifests(client, repo, list.slice(chunk * BATCH_GET_LIMIT, (chunk + 1) * BATCH_GET_LIMIT), { registryId: opts.registryId });
+      p.catch(() => undefined); // awaited (and reported) by the images of the chunk
+      chunks.set(key, p);
+    }
+    return chunks.get(key);
+  };
+  const manifestFor = (repo: string, digest: string): Promise<{ found: Map<string, FetchedEcrManifest>; failures: Map<string, ManifestFailure> }> => {
+    const chunk = Math.floor(digestsOf.get(repo)!.indexOf(digest) / BATCH_GET_LIMIT);
+    chunkOf(repo, chunk + 1); // fetch the next batch while this one is linted
+    return chunkOf(repo, chunk)!;
   };
 
   // 6. Lint each distinct digest once (the same digest in several repositories too).

@@ -115,6 +115,8 @@ describe.skipIf(!requirePodman())('smcl ecr against a local ECR API backed by a 
     return s;
   }
 
+  const pushGone = () => pushVariant(registry.url, 'team/gamma', 'r1', 'gone', { 'org.example.build': 'gone' });
+
   beforeAll(async () => {
     const [good, nolabel, hard8080] = await Promise.all([
       buildFixtureImage('ecr-good', spec(SERVE_GOOD, LABEL)),
@@ -141,7 +143,7 @@ describe.skipIf(!requirePodman())('smcl ecr against a local ECR API backed by a 
 
     await push(good, 'team/gamma:r1');
     await pushVariant(url, 'team/gamma', 'r1', 'r2', { 'org.example.build': '2' });
-    await pushVariant(url, 'team/gamma', 'r1', 'gone', { 'org.example.build': 'gone' });
+    await pushGone();
     await pushArtifact(url, 'team/gamma', 'chart-1');
     await push(nolabel, 'team/gamma:n1');
     await retag(url, 'team/gamma', 'n1', 'n2', 'n3');
@@ -162,7 +164,10 @@ describe.skipIf(!requirePodman())('smcl ecr against a local ECR API backed by a 
 
   it('full mode, throttled, page size 2: exact findings per tag, the denied repository reported, the others scanned', async () => {
     const ecr = await server({ throttleEvery: 3, pageSize: 2, deny: ['team/secret'], authProxy: true, deleteAfterList: [GONE] });
-    const run = await runSmcl(['ecr', '--format', 'json', '--page-size', '2', '--concurrency', '4'], awsEnv(ecr.url));
+    const run = await runSmcl(['ecr', '--format', 'json', '--page-size', '2', '--concurrency', '4'], awsEnv(ecr.url)).finally(
+      // The server really deleted team/gamma:gone from the registry: push it back for the other tests.
+      () => pushGone(),
+    );
     expect(run.stderr).not.toMatch(/unexpected error/);
     expect(run.status, run.stderr).toBe(1);
     const report = JSON.parse(run.stdout) as JsonReport;

@@ -152,7 +152,17 @@ export async function startEcrServer(opts: EcrServerOptions): Promise<EcrServer>
     return repos.sort();
   }
 
+  /** Manifests by `repo@digest`: content-addressed, so immutable (dropped when the server deletes one). */
+  const manifestCache = new Map<string, { digest: string; mediaType: string; text: string }>();
   async function manifestOf(repo: string, reference: string, accept: string[] = ALL_MANIFEST_TYPES): Promise<{ digest: string; mediaType: string; text: string } | undefined> {
+    const cached = reference.startsWith('sha256:') ? manifestCache.get(`${repo}@${reference}`) : undefined;
+    if (cached && accept.includes(cached.mediaType)) return cached;
+    const found = await fetchManifest(repo, reference, accept);
+    if (found?.digest) manifestCache.set(`${repo}@${found.digest}`, found);
+    return found;
+  }
+
+  async function fetchManifest(repo: string, reference: string, accept: string[]): Promise<{ digest: string; mediaType: string; text: string } | undefined> {
     const r = await registryJson<Record<string, unknown>>(`/v2/${repo}/manifests/${encodeURIComponent(reference)}`, accept.join(', '));
     if (r.status === 404) return undefined;
     if (r.status !== 200) throw new ApiError('ServerException', `registry manifest ${repo}:${reference}: HTTP ${r.status}`, 500);
@@ -217,6 +227,7 @@ export async function startEcrServer(opts: EcrServerOptions): Promise<EcrServer>
       for (const t of d.imageTags) {
         if (deleteAfterList.has(`${d.repositoryName}:${t}`)) {
           deleteAfterList.delete(`${d.repositoryName}:${t}`);
+          manifestCache.delete(`${d.repositoryName}@${d.imageDigest}`);
           const res = await fetch(`${registryUrl}/v2/${d.repositoryName}/manifests/${d.imageDigest}`, { method: 'DELETE' });
           await res.arrayBuffer();
           if (res.status !== 202) throw new Error(`deleting ${d.repositoryName}@${d.imageDigest}: HTTP ${res.status}`);
@@ -282,27 +293,20 @@ export async function startEcrServer(opts: EcrServerOptions): Promise<EcrServer>
       call.imageIds = ids.length;
       if (ids.length < 1 || ids.length > 100) throw new ApiError('InvalidParameterException', "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must have length less than or equal to 100, Member must have length greater than or equal to 1'");
       const accepted = (body.acceptedMediaTypes as string[] | undefined) ?? ['application/vnd.docker.distribution.manifest.v1+json'];
-      const images: unknown[] = [];
-      const failures: unknown[] = [];
-      for (const id of ids) {
-        if (!id.imageDigest && !id.imageTag) {
-          failures.push({ imageId: id, failureCode: 'MissingDigestAndTag', failureReason: 'Requested image is missing both digest and tag' });
-          continue;
-        }
-        const m = await manifestOf(repo, id.imageDigest ?? id.imageTag!, accepted);
-        if (!m) {
-          failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
-          continue;
-        }
-        if (id.imageDigest && id.imageTag) {
-          const byTag = await manifestOf(repo, id.imageTag, accepted);
-          if (byTag?.digest !== id.imageDigest) {
-            failures.push({ imageId: id, failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Requested image tag does not match requested image digest' });
-            continue;
+      const answers = await Promise.all(
+        ids.map(async (id): Promise<{ image?: unknown; failure?: unknown }> => {
+          if (!id.imageDigest && !id.imageTag) return { failure: { imageId: id, failureCode: 'MissingDigestAndTag', failureReason: 'Requested image is missing both digest and tag' } };
+          const m = await manifestOf(repo, id.imageDigest ?? id.imageTag!, accepted);
+          if (!m) return { failure: { imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' } };
+          if (id.imageDigest && id.imageTag) {
+            const byTag = await manifestOf(repo, id.imageTag, accepted);
+            if (byTag?.digest !== id.imageDigest) return { failure: { imageId: id, failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Requested image tag does not match requested image digest' } };
           }
-        }
-        images.push({ registryId: accountId, repositoryName: repo, imageId: { imageDigest: m.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) }, imageManifest: m.text, imageManifestMediaType: m.mediaType });
-      }
+          return { image: { registryId: accountId, repositoryName: repo, imageId: { imageDigest: m.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) }, imageManifest: m.text, imageManifestMediaType: m.mediaType } };
+        }),
+      );
+      const images = answers.flatMap((a) => (a.image ? [a.image] : []));
+      const failures = answers.flatMap((a) => (a.failure ? [a.failure] : []));
       return { images, failures };
     },
     async GetAuthorizationToken() {
