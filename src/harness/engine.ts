@@ -207,11 +207,34 @@ export function parseSize(text: string): number | undefined {
   return Math.round(Number(m[1]) * factor);
 }
 
-function parsePercent(text: unknown): number | undefined {
+export function parsePercent(text: unknown): number | undefined {
   if (typeof text === 'number') return text;
   if (typeof text !== 'string') return undefined;
   const n = Number.parseFloat(text.replace('%', ''));
   return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * The entries of `stats --no-stream --format json`: podman prints one JSON array, docker one
+ * object per line. Lines that are not JSON are skipped.
+ */
+export function statsEntries(stdout: string): Array<Record<string, unknown>> {
+  const text = stdout.trim();
+  if (!text) return [];
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return Array.isArray(parsed) ? (parsed as Array<Record<string, unknown>>) : [parsed as Record<string, unknown>];
+  } catch {
+    const entries: Array<Record<string, unknown>> = [];
+    for (const line of text.split('\n')) {
+      try {
+        entries.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // not a stats line (a warning from the engine): skip it
+      }
+    }
+    return entries;
+  }
 }
 
 /**
@@ -220,22 +243,7 @@ function parsePercent(text: unknown): number | undefined {
  * `CPUPerc` / `MemUsage`.
  */
 export function parseStats(stdout: string): ContainerStats | undefined {
-  const text = stdout.trim();
-  if (!text) return undefined;
-  let entries: Array<Record<string, unknown>> = [];
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    entries = Array.isArray(parsed) ? (parsed as Array<Record<string, unknown>>) : [parsed as Record<string, unknown>];
-  } catch {
-    for (const line of text.split('\n')) {
-      try {
-        entries.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // ignore
-      }
-    }
-  }
-  const e = entries[0];
+  const e = statsEntries(stdout)[0];
   if (!e) return undefined;
   const cpu = parsePercent(e.cpu_percent ?? e.CPUPerc ?? e.CPU);
   const usage = String(e.mem_usage ?? e.MemUsage ?? '');

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Finding } from '../../engine/types.js';
 import type { ContainerEngine } from '../../harness/engine.js';
-import { parseSize } from '../../harness/engine.js';
+import { parsePercent, parseSize, statsEntries } from '../../harness/engine.js';
 import type { PolicyDocument } from '../model.js';
 import { CohostedEndpoint, removeRun, type CohostOptions, type HostedContainer } from './cohost.js';
 import { EndpointMetrics, parseGoDuration, type AdviceOptions, type StatsSample } from './metrics.js';
@@ -72,30 +72,14 @@ export interface RunningEndpoint {
 /** Parses `stats --no-stream` of podman (JSON array) or docker (one JSON object per line) for several containers. */
 export function parseStatsList(stdout: string): Map<string, StatsSample> {
   const out = new Map<string, StatsSample>();
-  const text = stdout.trim();
-  if (!text) return out;
-  let entries: Array<Record<string, unknown>> = [];
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    entries = Array.isArray(parsed) ? (parsed as Array<Record<string, unknown>>) : [parsed as Record<string, unknown>];
-  } catch {
-    for (const line of text.split('\n')) {
-      try {
-        entries.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // ignore
-      }
-    }
-  }
-  for (const e of entries) {
+  for (const e of statsEntries(stdout)) {
     const name = String(e.name ?? e.Name ?? '').replace(/^\//, '');
     if (!name) continue;
-    const cpuText = e.cpu_percent ?? e.CPUPerc;
-    const cpu = typeof cpuText === 'number' ? cpuText : typeof cpuText === 'string' ? Number.parseFloat(cpuText.replace('%', '')) : undefined;
+    const cpu = parsePercent(e.cpu_percent ?? e.CPUPerc);
     const usage = String(e.mem_usage ?? e.MemUsage ?? '');
     const used = parseSize(usage.split('/')[0] ?? '');
     const cpuTime = typeof e.cpu_time === 'string' ? parseGoDuration(e.cpu_time) : undefined;
-    out.set(name, { cpuPercent: Number.isFinite(cpu) ? cpu : undefined, memoryBytes: used, cpuTimeNs: cpuTime });
+    out.set(name, { cpuPercent: cpu, memoryBytes: used, cpuTimeNs: cpuTime });
   }
   return out;
 }
