@@ -84,16 +84,60 @@ export function note(argv: Pick<OutputArgs, 'quiet'>, message: string): void {
 
 /**
  * Wraps a command handler: InputError → one line on stderr and exit 2; anything else is a bug,
- * reported in one line (stack with --debug), also exit 2.
+ * reported in one line (stack with --debug), also exit 2. SIGINT/SIGTERM: a command that cleans
+ * up on a signal (image, boot...) installs its own listener and gets up to 10 s to do so; a
+ * command without one stops at once; a second signal always exits at once. An interrupted
+ * command exits 130 (SIGINT) or 143 (SIGTERM) with one line saying so.
  */
 export function handler<A extends { debug?: boolean }>(fn: (argv: A) => Promise<number> | number): (argv: A) => Promise<void> {
   return async (argv: A) => {
+    const interrupt = watchInterrupts();
     try {
       process.exitCode = await fn(argv);
     } catch (err) {
-      process.exitCode = reportError(err, argv.debug === true);
+      process.exitCode = interrupt.signal ? 2 : reportError(err, argv.debug === true);
+      if (interrupt.signal && err instanceof InputError) process.stderr.write(`smcl: ${err.message}\n`);
+    } finally {
+      interrupt.dispose();
+    }
+    if (interrupt.signal) {
+      process.stderr.write(`smcl: interrupted by ${interrupt.signal}\n`);
+      process.exitCode = interruptExitCode(interrupt.signal);
     }
   };
+}
+
+const interruptExitCode = (sig: NodeJS.Signals): number => (sig === 'SIGINT' ? 130 : 143);
+
+function watchInterrupts(): { signal?: NodeJS.Signals; dispose(): void } {
+  const state: { signal?: NodeJS.Signals; dispose(): void } = { dispose };
+  let watchdog: NodeJS.Timeout | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (state.signal) {
+      process.stderr.write(`smcl: ${sig} again: exiting now\n`);
+      process.exit(interruptExitCode(sig));
+    }
+    state.signal = sig;
+    if (process.listenerCount(sig) <= 1) {
+      // Nobody else listens: nothing to clean up.
+      process.stderr.write(`smcl: interrupted by ${sig}\n`);
+      process.exit(interruptExitCode(sig));
+    }
+    process.stderr.write(`smcl: ${sig}: stopping and cleaning up (${sig === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again exits at once)\n`);
+    watchdog = setTimeout(() => {
+      process.stderr.write('smcl: cleanup did not finish within 10 s: exiting\n');
+      process.exit(interruptExitCode(sig));
+    }, 10_000);
+    watchdog.unref();
+  };
+  process.prependListener('SIGINT', onSignal);
+  process.prependListener('SIGTERM', onSignal);
+  function dispose(): void {
+    if (watchdog) clearTimeout(watchdog);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return state;
 }
 
 export function reportError(err: unknown, debug: boolean): number {
