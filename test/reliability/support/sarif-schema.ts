@@ -7,7 +7,8 @@ const require = createRequire(import.meta.url);
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as new (o: object) => import('ajv').default;
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: unknown) => void;
 
-let validate: ((log: unknown) => boolean) & { errors?: unknown } | undefined;
+type Validate = ((log: unknown) => boolean) & { errors?: unknown };
+let validate: Validate | undefined;
 
 /** Validates a SARIF log against the official SARIF 2.1.0 schema; returns the errors (empty when valid). */
 export function sarifErrors(log: unknown): string {
@@ -15,7 +16,7 @@ export function sarifErrors(log: unknown): string {
     const schema = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
     const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
     addFormats(ajv);
-    validate = ajv.compile(schema) as typeof validate;
+    validate = ajv.compile(schema) as unknown as Validate;
   }
   return validate!(log) ? '' : JSON.stringify(validate!.errors);
 }
