@@ -62,19 +62,34 @@ export function emitResults(results: LintResult[], argv: OutputArgs, rules: Rule
   const threshold = failThreshold(argv, config);
   const shown = argv.quiet && threshold !== 'none' ? results.map((r) => ({ ...r, findings: r.findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[threshold]) })) : results;
   const reporter = reporterFor(argv.format);
-  const color = argv.color ?? (argv.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR);
-  const text = reporter(shown, { color: argv.format === 'stylish' && color, rules, toolVersion: toolVersion() });
-  if (argv.output) {
-    try {
-      fs.mkdirSync(path.dirname(path.resolve(argv.output)), { recursive: true });
-      fs.writeFileSync(argv.output, text);
-    } catch (err) {
-      throw new InputError(`${argv.output}: cannot write report (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-  } else process.stdout.write(text);
+  const text = reporter(shown, { color: argv.format === 'stylish' && useColor(argv), rules, toolVersion: toolVersion() });
+  writeReport(text, argv);
+  return exitCodeFor(results, threshold);
+}
+
+/** Colours only for a terminal (or when forced), and never under NO_COLOR. */
+export function useColor(argv: Pick<OutputArgs, 'color' | 'output'>): boolean {
+  return argv.color ?? (argv.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR);
+}
+
+/** Writes a formatted report to --output (creating its directory) or to stdout. */
+export function writeReport(text: string, argv: Pick<OutputArgs, 'output'>): void {
+  if (!argv.output) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(argv.output)), { recursive: true });
+    fs.writeFileSync(argv.output, text);
+  } catch (err) {
+    throw new InputError(`${argv.output}: cannot write report (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** 1 when any finding is at or above the threshold, else 0. */
+export function exitCodeFor(results: Array<{ findings: Array<{ severity: Severity }> }>, threshold: Severity | 'none'): number {
   if (threshold === 'none') return 0;
-  const failing = results.some((r) => r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[threshold]));
-  return failing ? 1 : 0;
+  return results.some((r) => r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[threshold])) ? 1 : 0;
 }
 
 /** Progress and notes go to stderr so that stdout stays the report. */
@@ -89,18 +104,29 @@ export function note(argv: Pick<OutputArgs, 'quiet'>, message: string): void {
  * command without one stops at once; a second signal always exits at once. An interrupted
  * command exits 130 (SIGINT) or 143 (SIGTERM) with one line saying so.
  */
-export function handler<A extends { debug?: boolean }>(fn: (argv: A) => Promise<number> | number): (argv: A) => Promise<void> {
+export function handler<A extends { debug?: boolean }>(
+  fn: (argv: A) => Promise<number> | number,
+  opts: {
+    /**
+     * For commands that serve until stopped (`smcl endpoint up`): SIGINT/SIGTERM is how they end,
+     * so a command that then returns normally keeps its own exit code.
+     */
+    signalStops?: boolean;
+  } = {},
+): (argv: A) => Promise<void> {
   return async (argv: A) => {
     const interrupt = watchInterrupts();
+    let returned = false;
     try {
       process.exitCode = await fn(argv);
+      returned = true;
     } catch (err) {
       process.exitCode = interrupt.signal ? 2 : reportError(err, argv.debug === true);
       if (interrupt.signal && err instanceof InputError) process.stderr.write(`smcl: ${err.message}\n`);
     } finally {
       interrupt.dispose();
     }
-    if (interrupt.signal) {
+    if (interrupt.signal && !(opts.signalStops && returned)) {
       process.stderr.write(`smcl: interrupted by ${interrupt.signal}\n`);
       process.exitCode = interruptExitCode(interrupt.signal);
     }

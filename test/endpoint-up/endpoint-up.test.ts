@@ -23,11 +23,6 @@ async function containersOfRun(runId: string): Promise<string[]> {
   return stdout.split('\n').filter(Boolean);
 }
 
-async function allEmulatorContainers(): Promise<string[]> {
-  const { stdout } = await execFileP('podman', ['ps', '-a', '--filter', `label=${RUN_LABEL}`, '--format', '{{.Names}}']);
-  return stdout.split('\n').filter(Boolean);
-}
-
 function client(url: string): SageMakerRuntimeClient {
   return new SageMakerRuntimeClient({
     endpoint: url,
@@ -197,7 +192,8 @@ describe.skipIf(!requirePodman())('smcl endpoint up: startup failure', () => {
   it('a container that fails to start tears every container down and is reported', async () => {
     const image = await buildFixtureFromDir('mce-echo');
     const broken = await buildFixtureFromDir('mce-broken');
-    const before = new Set(await allEmulatorContainers());
+    // Other test files boot emulator containers at the same time: look only at this run's.
+    const runId = 'brokentest' + Date.now().toString(36);
     let err: unknown;
     try {
       await endpointUp({
@@ -205,7 +201,7 @@ describe.skipIf(!requirePodman())('smcl endpoint up: startup failure', () => {
         engine: 'podman',
         pull: 'never',
         startupTimeout: 30,
-        runId: 'brokentest' + Date.now().toString(36),
+        runId,
       });
     } catch (e) {
       err = e;
@@ -215,16 +211,15 @@ describe.skipIf(!requirePodman())('smcl endpoint up: startup failure', () => {
     expect(findings.map((f) => [f.ruleId, f.subject])).toEqual([['serve-entrypoint', 'bad']]);
     expect(findings[0].message).toMatch(/exited with code 3/);
     expect(findings[0].message).toMatch(/cannot load model/);
-    const left = (await allEmulatorContainers()).filter((n) => !before.has(n));
-    expect(left).toEqual([]);
+    expect(await containersOfRun(runId)).toEqual([]);
   }, 120_000);
 
   it('a container that never passes /ping is reported with SageMaker\'s wording, and all are removed', async () => {
     const image = await buildFixtureFromDir('mce-echo');
-    const before = new Set(await allEmulatorContainers());
+    const runId = 'sicktest' + Date.now().toString(36);
     const plan = planFromImages([`fine=${image}`, `sick=${image}`], { endpointName: 'mce-sick' });
     plan.containers[1].env = { PING_STATUS: '503 Service Unavailable' };
-    const err = await endpointUp({ plan, engine: 'podman', pull: 'never', startupTimeout: 4 }).then(
+    const err = await endpointUp({ plan, engine: 'podman', pull: 'never', startupTimeout: 4, runId }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -232,6 +227,6 @@ describe.skipIf(!requirePodman())('smcl endpoint up: startup failure', () => {
     const f = (err as EndpointStartError).findings;
     expect(f.map((x) => x.ruleId)).toEqual(['ping-invocations-handlers']);
     expect(f[0].message).toMatch(/^sick did not pass the ping health check/);
-    expect((await allEmulatorContainers()).filter((n) => !before.has(n))).toEqual([]);
+    expect(await containersOfRun(runId)).toEqual([]);
   }, 120_000);
 });

@@ -1,13 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { allRules } from '../../../rules/index.js';
 import { createEcrClient, EcrError } from '../../ecr/aws.js';
 import { parsePushedSince, parseShard } from '../../ecr/filters.js';
 import { formatEcrReport } from '../../ecr/report.js';
 import { scanEcr, type EcrProgress } from '../../ecr/scan.js';
-import { InputError, SEVERITY_RANK } from '../../engine/types.js';
-import { FORMATS, failThreshold, handler, resolveConfig, toolVersion, withOutputOptions, type OutputArgs } from '../common.js';
+import { InputError } from '../../engine/types.js';
+import { FORMATS, failThreshold, handler, resolveConfig, toolVersion, useColor, writeReport, exitCodeFor, withOutputOptions, type OutputArgs } from '../common.js';
 
 interface EcrArgs extends OutputArgs {
   repository: string[];
@@ -107,22 +105,14 @@ export const ecrCommand: CommandModule<object, EcrArgs> = {
       client.destroy();
     }
 
-    const color = argv.color ?? (argv.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR);
     const text = formatEcrReport(report, {
       format: argv.format,
-      color: argv.format === 'stylish' && color,
+      color: argv.format === 'stylish' && useColor(argv),
       rules,
       toolVersion: toolVersion(),
       minSeverity: argv.quiet && threshold !== 'none' ? threshold : undefined,
     });
-    if (argv.output) {
-      try {
-        fs.mkdirSync(path.dirname(path.resolve(argv.output)), { recursive: true });
-        fs.writeFileSync(argv.output, text);
-      } catch (err) {
-        throw new InputError(`${argv.output}: cannot write report (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      }
-    } else process.stdout.write(text);
+    writeReport(text, argv);
     // The summary also goes to stderr unless stdout already carries it (stylish to the terminal).
     if (!argv.quiet && (argv.output || argv.format !== 'stylish')) {
       const c = report.counts;
@@ -135,7 +125,6 @@ export const ecrCommand: CommandModule<object, EcrArgs> = {
       return 2;
     }
     if (counts.images === 0 && !argv.quiet) process.stderr.write('smcl: no images found\n');
-    if (threshold === 'none') return 0;
-    return report.images.some((r) => r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[threshold])) ? 1 : 0;
+    return exitCodeFor(report.images, threshold);
   }),
 };

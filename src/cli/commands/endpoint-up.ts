@@ -260,7 +260,7 @@ export const endpointUpCommand: CommandModule<object, UpArgs> = {
       process.removeListener('SIGTERM', onSignal);
       process.removeListener('exit', onExit);
     }
-  }),
+  }, { signalStops: true }),
 };
 
 export const endpointDownCommand: CommandModule<object, DownArgs> = {

@@ -1,10 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { allRules } from '../../../rules/index.js';
-import { InputError, SEVERITY_RANK, type RuleMeta } from '../../engine/types.js';
+import { InputError, type RuleMeta } from '../../engine/types.js';
 import { accessMatrixToJson, endpointRules, lintEndpointFiles, renderAccessMatrixText, type EndpointLintSettings } from '../../endpoint/index.js';
-import { emitResults, failThreshold, handler, resolveConfig, withOutputOptions, type OutputArgs } from '../common.js';
+import { emitResults, exitCodeFor, failThreshold, handler, writeReport, resolveConfig, withOutputOptions, type OutputArgs } from '../common.js';
 import { endpointDownCommand, endpointUpCommand } from './endpoint-up.js';
 
 interface EndpointArgs extends OutputArgs {
@@ -52,16 +50,7 @@ export const endpointCommand: CommandModule<object, EndpointArgs> = {
     if (!MATRIX_FORMATS.includes(argv.format)) return emitResults(results, argv, rules, config);
 
     const text = argv.format === 'matrix' ? renderAccessMatrixText(matrix) : `${JSON.stringify(accessMatrixToJson(matrix), null, 2)}\n`;
-    if (argv.output) {
-      try {
-        fs.mkdirSync(path.dirname(path.resolve(argv.output)), { recursive: true });
-        fs.writeFileSync(argv.output, text);
-      } catch (err) {
-        throw new InputError(`${argv.output}: cannot write report (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      }
-    } else process.stdout.write(text);
-    const threshold = failThreshold(argv, config);
-    if (threshold === 'none') return 0;
-    return results.some((r) => r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[threshold])) ? 1 : 0;
+    writeReport(text, argv);
+    return exitCodeFor(results, failThreshold(argv, config));
   }),
 };
