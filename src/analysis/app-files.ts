@@ -38,6 +38,9 @@ export const APP_FILE_GLOBS = [
   '**/setup.cfg',
   '**/pyproject.toml',
   '**/package.json',
+  // CGI handlers (busybox httpd, lighttpd, Apache): findRoutes treats files named ping or
+  // invocations under a served root as the routes themselves and reads their #! line.
+  '**/{ping,invocations}',
 ];
 
 /** Where an image keeps the operating system and installed libraries: not the team's server code. */
