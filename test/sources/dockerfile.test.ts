@@ -171,3 +171,16 @@ describe('RUN effects in exec form and through busybox', () => {
     expect(m.files.isExecutable('/usr/local/bin/serve')).toBe(true);
   });
 });
+
+describe('build context lookups', () => {
+  it('a COPY of a single file honours .dockerignore (also through an ignored parent) and stays inside the context', () => {
+    const m = model(['FROM scratch', 'COPY secret.key /a/', 'COPY build/out.txt /b/', 'COPY ../outside.txt /c/', 'COPY serve /d/'].join('\n'), {
+      files: { 'secret.key': 'x', 'build/out.txt': 'y', serve: '#!/bin/sh\n', '.dockerignore': '*.key\nbuild/\n' },
+    });
+    expect(m.files.has('/a/secret.key')).toBe(false);
+    expect(m.files.has('/b/out.txt')).toBe(false);
+    expect(m.files.has('/c/outside.txt')).toBe(false);
+    expect(m.files.has('/d/serve')).toBe(true);
+    expect(m.gaps.map((g) => g.message.split(':')[0])).toEqual(['COPY secret.key', 'COPY build/out.txt', 'COPY ../outside.txt']);
+  });
+});
