@@ -81,12 +81,23 @@ export interface InstalledToolkit {
   location: Location;
 }
 
+const toolkitCache = new WeakMap<ContainerModel, InstalledToolkit[]>();
+
 /**
  * Toolkits installed by RUN lines (pip/conda/uv, including local wheels and sdists such as
  * `/sagemaker_inference.tar.gz`), listed in requirement files or pyproject dependencies, or
- * imported by the team's Python code (version unknown then).
+ * imported by the team's Python code (version unknown then). Computed once per model.
  */
 export function installedToolkits(model: ContainerModel): InstalledToolkit[] {
+  let found = toolkitCache.get(model);
+  if (!found) {
+    found = findInstalledToolkits(model);
+    toolkitCache.set(model, found);
+  }
+  return found;
+}
+
+function findInstalledToolkits(model: ContainerModel): InstalledToolkit[] {
   const out: InstalledToolkit[] = [];
   const add = (toolkit: Toolkit, version: string | undefined, location: Location) => {
     if (out.some((o) => o.toolkit.name === toolkit.name)) return;
