@@ -44,6 +44,15 @@ export interface ModelOptions {
   maxTextBytes?: number;
   /** Cap on tar entries over all layers. Default 2,000,000. */
   maxEntries?: number;
+  /**
+   * Keep the content of wanted files in library locations too (site-packages, node_modules,
+   * /usr/lib, ... — see LIBRARY_PATHS). Default false: the rules read the application's files,
+   * not installed libraries, and the rules' `*.py` glob would otherwise hold every installed Python module in
+   * memory (hundreds of MiB for an ML image) and let them use up maxTextBytes before the
+   * application's own files, which come in the last layers. Packaging files (setup.py,
+   * setup.cfg, pyproject.toml) are kept wherever they are.
+   */
+  libraryContent?: boolean;
   /** Layers fetched/scanned at once from random-access sources. Default 3. */
   concurrency?: number;
   onProgress?: (event: ProgressEvent) => void;
@@ -56,11 +65,27 @@ export interface ScanContext {
   signal?: AbortSignal;
 }
 
+/**
+ * Where images keep installed libraries and system data rather than the application: content
+ * of files here is not kept unless `libraryContent` is set (their metadata always is).
+ */
+export const LIBRARY_PATHS = {
+  prefixes: ['/usr/lib/', '/usr/local/lib/', '/usr/share/', '/usr/include/', '/usr/libexec/', '/lib/', '/lib64/', '/var/lib/', '/opt/conda/lib/', '/root/.cache/', '/proc/', '/sys/'],
+  segments: /\/(site-packages|dist-packages|node_modules|__pycache__)\//,
+  /** Kept even in library locations (a package's console scripts are declared there). */
+  keep: /\/(setup\.py|setup\.cfg|pyproject\.toml)$/,
+};
+
+export function isLibraryPath(p: string): boolean {
+  return (LIBRARY_PATHS.prefixes.some((x) => p.startsWith(x)) || LIBRARY_PATHS.segments.test(p)) && !LIBRARY_PATHS.keep.test(p);
+}
+
 export function scanContext(opts: ModelOptions): ScanContext {
   const globs = opts.wantedGlobs ?? [];
   const matcher = globs.length ? picomatch(globs, { dot: true }) : undefined;
+  const libraries = opts.libraryContent === true;
   return {
-    wanted: matcher ? (p: string) => matcher(p) : () => false,
+    wanted: matcher ? (p: string) => matcher(p) && (libraries || !isLibraryPath(p)) : () => false,
     budget: new ScanBudget(
       opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED,
       opts.maxTextBytes ?? DEFAULT_MAX_TEXT_TOTAL,
