@@ -140,8 +140,15 @@ export class LayerTree {
   /** Flattens the tree into a VirtualFileSystem with `{kind:'layer'}` origins. */
   toVfs(vfs = new VirtualFileSystem()): VirtualFileSystem {
     const ref = this.ref;
+    // One origin object per layer, shared by its files (an image has tens of thousands).
+    const origins = new Map<string, VirtualFile['origin']>();
+    const originOf = (layer: string): VirtualFile['origin'] => {
+      let o = origins.get(layer);
+      if (!o) origins.set(layer, (o = { kind: 'layer' as const, image: ref, layer }));
+      return o;
+    };
     const visit = (node: Node, path: string): void => {
-      if (path !== '/') vfs.add(toVirtualFile(ref, path, node));
+      if (path !== '/') vfs.add(toVirtualFile(originOf(node.layer), path, node));
       const e = node.entry;
       if (e?.skipped && e.type === 'file') this.gap(node.layer, path, `content of ${path} was not read: ${e.skipped}`);
       if (node.children) for (const [name, child] of node.children) visit(child, path === '/' ? `/${name}` : `${path}/${name}`);
@@ -151,12 +158,15 @@ export class LayerTree {
   }
 }
 
-function toVirtualFile(ref: string, path: string, node: Node): VirtualFile {
+/** Shared by every file without kept content: no closure per file. */
+const noText = (): undefined => undefined;
+
+function toVirtualFile(origin: VirtualFile['origin'], path: string, node: Node): VirtualFile {
   const e = node.entry;
-  const origin = { kind: 'layer' as const, image: ref, layer: node.layer };
-  if (node.children) return { path, type: 'dir', mode: e?.mode, origin, text: () => undefined };
-  if (e!.type === 'symlink') return { path, type: 'symlink', mode: e!.mode, linkTarget: e!.linkTarget, origin, text: () => undefined };
+  if (node.children) return { path, type: 'dir', mode: e?.mode, origin, text: noText };
+  if (e!.type === 'symlink') return { path, type: 'symlink', mode: e!.mode, linkTarget: e!.linkTarget, origin, text: noText };
   const content = e!.content;
+  if (!content) return { path, type: 'file', mode: e!.mode, size: e!.size, origin, text: noText };
   let decoded: string | undefined | null = null;
   return {
     path,
@@ -165,7 +175,7 @@ function toVirtualFile(ref: string, path: string, node: Node): VirtualFile {
     size: e!.size,
     origin,
     text(): string | undefined {
-      if (decoded === null) decoded = content && !looksBinary(content) ? content.toString('utf8') : undefined;
+      if (decoded === null) decoded = !looksBinary(content) ? content.toString('utf8') : undefined;
       return decoded;
     },
   };
