@@ -63,7 +63,8 @@ export class VirtualFileSystem {
 
   add(file: VirtualFile): void {
     const path = normalisePath(file.path);
-    this.files.set(path, { ...file, path });
+    // No copy when the path is already normal: image sources add tens of thousands of files.
+    this.files.set(path, path === file.path ? file : { ...file, path });
   }
 
   remove(path: string): boolean {
