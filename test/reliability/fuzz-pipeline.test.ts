@@ -29,6 +29,8 @@ import { contextArb, dockerfileArb, type ContextFiles } from './support/generato
 import { sarifErrors } from './support/sarif-schema.js';
 
 const RUNS = Number(process.env.SMCL_FUZZ_RUNS ?? 300);
+/** Per property: 200 ms a case is plenty even on a loaded 2-core runner (soak: 10,000 cases). */
+const TIMEOUT = Math.max(600_000, RUNS * 200);
 const SEED = Number(process.env.SMCL_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const metas = allRules().map((r) => r.meta);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'smcl-fuzz-'));
@@ -123,7 +125,7 @@ describe('fuzzing the lint pipeline (fast-check)', () => {
 
   it('Dockerfiles (valid and broken) with a realistic build context', () => {
     fc.assert(fc.property(dockerfileArb, contextArb, (df, files) => checkCase(df.bytes, files)), params);
-  }, 600_000);
+  }, TIMEOUT);
 
   it('realistic Dockerfile, generated server configs (nginx, shell, Python) in the build context', () => {
     const realistic = Buffer.from(
@@ -141,5 +143,5 @@ describe('fuzzing the lint pipeline (fast-check)', () => {
     );
     const entry = fc.constantFrom('ENTRYPOINT ["serve"]\n', 'ENTRYPOINT ["python", "predictor.py"]\n', 'ENTRYPOINT ["/opt/program/start.sh"]\n', 'CMD serve\n', 'ENTRYPOINT ["sh", "-c", "exec /opt/program/entrypoint.sh"]\n', '');
     fc.assert(fc.property(entry, contextArb, (e, files) => checkCase(Buffer.concat([realistic, Buffer.from(e)]), files)), params);
-  }, 600_000);
+  }, TIMEOUT);
 });
