@@ -26,7 +26,7 @@ import { InputError } from '../../src/engine/types.js';
 import { lintDockerfile } from '../../src/lint/lint-dockerfiles.js';
 import { REPORTERS, type LintResult } from '../../src/report/index.js';
 import { contextArb, dockerfileArb, type ContextFiles } from './support/generators.js';
-import { sarifErrors } from './support/sarif-schema.js';
+import { sarifErrors } from '../support/sarif.js';
 
 const RUNS = Number(process.env.SMCL_FUZZ_RUNS ?? 300);
 /** Per property: 200 ms a case is plenty even on a loaded 2-core runner (soak: 10,000 cases). */

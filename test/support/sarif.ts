@@ -3,7 +3,7 @@ import AjvModule from 'ajv-draft-04';
 import addFormatsModule from 'ajv-formats';
 
 const require = createRequire(import.meta.url);
-// Both packages are CommonJS with a default export; ESM sees it under .default (as in test/cli/lint-cli.test.ts).
+// Both packages are CommonJS with a default export; ESM sees it under .default.
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as new (o: object) => import('ajv').default;
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: unknown) => void;
 
