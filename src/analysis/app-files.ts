@@ -52,7 +52,18 @@ const SKIP_SEGMENTS = /\/(site-packages|dist-packages|node_modules|__pycache__|\
  * Dockerfile, and for an image everything outside system and library directories.
  * Test and documentation folders are left out: their ports never serve traffic.
  */
+const appFilesCache = new WeakMap<object, { revision: number; files: VirtualFile[] }>();
+
 export function appFiles(model: ContainerModel): VirtualFile[] {
+  // Every file-reading rule asks; an image can hold tens of thousands of files.
+  const hit = appFilesCache.get(model.files);
+  if (hit && hit.revision === model.files.revision) return hit.files;
+  const files = selectAppFiles(model);
+  appFilesCache.set(model.files, { revision: model.files.revision, files });
+  return files;
+}
+
+function selectAppFiles(model: ContainerModel): VirtualFile[] {
   return model.files.all().filter((f) => {
     if (f.type !== 'file') return false;
     if (f.origin.kind === 'layer' && SYSTEM_PREFIXES.some((p) => f.path.startsWith(p)) && !isServerConfig(f.path)) return false;

@@ -51,6 +51,8 @@ export function looksBinary(buf: Uint8Array): boolean {
  */
 export class VirtualFileSystem {
   private readonly files = new Map<string, VirtualFile>();
+  /** Bumped on every change, so that readers can cache what they derive from the file list. */
+  revision = 0;
   /** Texts that rules actually read, by printable file name: reporters use them for code frames. */
   readonly readTexts = new Map<string, string>();
 
@@ -65,9 +67,11 @@ export class VirtualFileSystem {
     const path = normalisePath(file.path);
     // No copy when the path is already normal: image sources add tens of thousands of files.
     this.files.set(path, path === file.path ? file : { ...file, path });
+    this.revision++;
   }
 
   remove(path: string): boolean {
+    this.revision++;
     return this.files.delete(normalisePath(path));
   }
 
@@ -76,6 +80,7 @@ export class VirtualFileSystem {
     const p = normalisePath(path);
     const prefix = p === '/' ? '/' : p + '/';
     for (const key of [...this.files.keys()]) if (key === p || key.startsWith(prefix)) this.files.delete(key);
+    this.revision++;
   }
 
   /** Follows symlinks (up to 40 hops, like Linux) and returns the file. */
@@ -97,6 +102,7 @@ export class VirtualFileSystem {
   setMode(path: string, mode: number): void {
     const f = this.files.get(normalisePath(path));
     if (f) this.files.set(f.path, { ...f, mode });
+    this.revision++;
   }
 
   all(): VirtualFile[] {

@@ -295,7 +295,7 @@ class ModelBuilder {
         this.setProperties(stage, ins as PropertyInstruction, stage.labels);
         break;
       case 'EXPOSE':
-        this.expose(stage, ins, location);
+        this.expose(stage, ins);
         break;
       case 'ENTRYPOINT':
         stage.entrypoint = this.command(stage, ins as JSONInstruction, location);
@@ -352,7 +352,7 @@ class ModelBuilder {
     return this.loc(p.getRange());
   }
 
-  private expose(stage: StageState, ins: Instruction, location: Location): void {
+  private expose(stage: StageState, ins: Instruction): void {
     for (const arg of ins.getArguments()) {
       const loc = this.loc(arg.getRange());
       const raw = arg.getValue();
@@ -365,9 +365,9 @@ class ModelBuilder {
       const low = Number(m[1]);
       const high = m[2] ? Number(m[2]) : low;
       const protocol = (m[3]?.toLowerCase() === 'udp' ? 'udp' : 'tcp') as 'tcp' | 'udp';
+      // A range counts port by port (capped: EXPOSE 1-65535 would otherwise flood the model).
       for (let port = low; port <= Math.min(high, low + 1000); port++) stage.exposedPorts.push({ port, protocol, raw, location: loc });
     }
-    void location;
   }
 
   private command(stage: StageState, ins: JSONInstruction, location: Location): CommandSpec {
