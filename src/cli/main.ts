@@ -25,6 +25,30 @@ const COMMANDS: Array<{ name: string; load: Loader }> = [
 // yargs drops a lone `-`; carry it through as a name no real path has.
 const args = hideBin(process.argv).map((a) => (a === '-' ? STDIN_ARG : a));
 const named = COMMANDS.filter((c) => c.name === args.find((a) => !a.startsWith('-')));
+
+/**
+ * Layer scans (`image`, `ecr`) stream gigabytes through short-lived buffers. With V8's default
+ * young generation, garbage holding those buffers piles up to ~60 MiB of resident memory before a
+ * scavenge frees it; a 4 MiB semi-space keeps a 1 GiB image lint near 140 MiB instead of 165.
+ * The flag only works at process start, so these two commands re-run node with it once.
+ */
+const SEMI_SPACE_FLAG = '--max-semi-space-size=4';
+if (['image', 'ecr'].includes(named[0]?.name ?? '') && !process.execArgv.some((a) => a.startsWith('--max-semi-space-size')) && !process.env.SMCL_NO_REEXEC) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [SEMI_SPACE_FLAG, ...process.execArgv, process.argv[1], ...hideBin(process.argv)], { stdio: 'inherit' });
+  // The child handles interrupts (cleanup, messages, exit codes); this process only relays them.
+  const relay = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on('SIGINT', relay);
+  process.on('SIGTERM', relay);
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.off('SIGINT', relay);
+      process.off('SIGTERM', relay);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
+  await new Promise(() => undefined);
+}
 const modules = (await Promise.all((named.length ? named : COMMANDS).map((c) => c.load()))).flat();
 
 let cli = yargs(args)
