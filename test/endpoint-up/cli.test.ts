@@ -81,6 +81,14 @@ describe.skipIf(!requirePodman())('smcl endpoint up / down (CLI, podman)', () =>
     const url = / at (http:\/\/\S+)/.exec(stdout)![1];
     const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'cli-fg.json'), 'utf8')) as EndpointState;
     const client = sdk(url);
+    // CPU per invocation counts from the first stats sample that carries CPU time; on a loaded
+    // machine that sample can come late. Wait until both containers have been sampled twice
+    // (CPUUtilization is known) so that every request below falls inside the measured window.
+    for (let i = 0; i < 100; i++) {
+      const snap = (await (await fetch(`${url}/metrics`)).json()) as MetricsSnapshot;
+      if (snap.containers.every((c) => c.CPUUtilization !== undefined)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const t0 = performance.now();
     for (let i = 0; i < 6; i++) {
       for (const h of ['light', 'heavy']) {
