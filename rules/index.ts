@@ -3,7 +3,7 @@
  * adding its folder under rules/ and one line here. The order is the order of `smcl rules`.
  */
 import type { ContainerModel } from '../src/model/container-model.js';
-import type { Rule } from '../src/engine/types.js';
+import type { Rule, RuleMeta } from '../src/engine/types.js';
 import acceptBindToPortLabel from './accept-bind-to-port-label/index.js';
 import bindToPortEnv from './bind-to-port-env/index.js';
 import pingInvocationsHandlers from './ping-invocations-handlers/index.js';
@@ -26,6 +26,9 @@ export const containerRules: Rule<ContainerModel>[] = [acceptBindToPortLabel, bi
 export const endpointRules: Rule<EndpointModel>[] = [endpointContainerCount, endpointHostnames, endpointDirectMode, endpointContainerEnv, iamTargetContainerHostname];
 
 export const allRules = (): Array<Rule<unknown>> => [...containerRules, ...endpointRules] as Array<Rule<unknown>>;
+
+/** Metadata of every rule: what config validation and SARIF rule tables need, for any command. */
+export const ruleMetas = (): RuleMeta[] => allRules().map((r) => r.meta);
 
 /** Union of the files that container rules read: image sources keep only these in memory. */
 export const wantedFileGlobs = (): string[] => [...new Set(containerRules.flatMap((r) => r.meta.files ?? []))];

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { containerRules } from '../../rules/index.js';
+import { ruleMetas } from '../../rules/index.js';
 import { loadConfig } from '../engine/config.js';
 import { InputError, SEVERITY_RANK, type Finding, type RuleMeta, type Severity } from '../engine/types.js';
 import { findDockerfiles } from '../lint/discover.js';
@@ -143,7 +143,8 @@ export async function runAction(env: Env = process.env, write: (s: string) => vo
   const root = top.status === 0 ? top.stdout.trim() : workspace;
   process.chdir(root);
   const notes: string[] = [];
-  const rules: RuleMeta[] = containerRules.map((r) => r.meta);
+  // Config is validated against every rule, as by the CLI (a config may set endpoint rules too).
+  const rules: RuleMeta[] = ruleMetas();
   const config = loadConfig(inputs.paths[0] ? path.resolve(workspace, inputs.paths[0]) : root, inputs.config && path.resolve(workspace, inputs.config), rules);
 
   // What to lint: the given paths, else the config's images, else every Dockerfile of the repository.

@@ -49,11 +49,6 @@ export function lintDockerfile(file: string, opts: DockerfileLintOptions): LintR
   return lintModel(model, opts.config);
 }
 
-/** `--target all`: one result per stage that can be built as an image. */
-export function lintDockerfileTargets(file: string, opts: DockerfileLintOptions): LintResult[] {
-  return dockerfileModels(file, { ...opts, target: 'all' }).map(({ model, subject }) => lintModel(model, opts.config, subject));
-}
-
 /** Runs the container rules on any model (Dockerfile, image, ECR) and collects texts for frames. */
 export function lintModel(model: ContainerModel, config: SmclConfig, subject = model.name): LintResult {
   const rules = model.filesUnknown ? containerRules.filter((r) => !r.meta.files) : containerRules;

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { allRules } from '../../../rules/index.js';
+import { ruleMetas } from '../../../rules/index.js';
 import { InputError } from '../../engine/types.js';
 import { applyRuleSettings, bootImage, INSTANCE_TYPES, type BootReport } from '../../harness/index.js';
 import { emitResults, handler, note, resolveConfig, withOutputOptions, type OutputArgs } from '../common.js';
@@ -73,7 +73,7 @@ export const bootCommand: CommandModule<object, BootArgs> = {
       .example('smcl boot my-model:latest --payload req.json --content-type application/json', 'send your own request to /invocations') as never,
   handler: handler(async (argv: BootArgs) => {
     // The harness reports with the ids of the static rules, so one config and one rule table serve both.
-    const metas = allRules().map((r) => r.meta);
+    const metas = ruleMetas();
     const config = resolveConfig(argv, undefined, metas);
     let payload: Buffer | undefined;
     if (argv.payload !== undefined) {

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { allRules } from '../../../rules/index.js';
+import { ruleMetas } from '../../../rules/index.js';
 import { createEcrClient, EcrError } from '../../ecr/aws.js';
 import { parsePushedSince, parseShard } from '../../ecr/filters.js';
 import { formatEcrReport } from '../../ecr/report.js';
@@ -55,7 +55,7 @@ export const ecrCommand: CommandModule<object, EcrArgs> = {
     if (!Number.isInteger(argv['max-attempts']) || argv['max-attempts'] < 1) throw new InputError('--max-attempts must be a positive integer');
     const pageSize = argv['page-size'];
     if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)) throw new InputError('--page-size must be 1-1000');
-    const rules = allRules().map((r) => r.meta);
+    const rules = ruleMetas();
     const config = resolveConfig(argv, undefined, rules);
     if (argv['instance-type']) {
       config.options = { ...config.options, 'image-architecture': { ...(config.options?.['image-architecture'] ?? {}), instanceType: argv['instance-type'] } };

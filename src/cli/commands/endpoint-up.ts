@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { openSync, promises as fs, closeSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { allRules } from '../../../rules/index.js';
-import { InputError, type RuleMeta } from '../../engine/types.js';
+import { ruleMetas } from '../../../rules/index.js';
+import { InputError } from '../../engine/types.js';
 import { loadEndpointFile } from '../../endpoint/load.js';
 import type { PolicyDocument } from '../../endpoint/model.js';
 import {
@@ -53,10 +53,6 @@ interface DownArgs {
   all: boolean;
   quiet: boolean;
   debug: boolean;
-}
-
-function ruleMetas(): RuleMeta[] {
-  return allRules().map((r) => r.meta);
 }
 
 async function loadPolicies(files: string[]): Promise<PolicyDocument[]> {

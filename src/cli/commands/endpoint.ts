@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { allRules } from '../../../rules/index.js';
-import { InputError, type RuleMeta } from '../../engine/types.js';
-import { accessMatrixToJson, endpointRules, lintEndpointFiles, renderAccessMatrixText, type EndpointLintSettings } from '../../endpoint/index.js';
+import { ruleMetas } from '../../../rules/index.js';
+import { InputError } from '../../engine/types.js';
+import { accessMatrixToJson, lintEndpointFiles, renderAccessMatrixText, type EndpointLintSettings } from '../../endpoint/index.js';
 import { emitResults, exitCodeFor, failThreshold, handler, writeReport, resolveConfig, withOutputOptions, type OutputArgs } from '../common.js';
 import { endpointDownCommand, endpointUpCommand } from './endpoint-up.js';
 
@@ -14,14 +14,6 @@ interface EndpointArgs extends OutputArgs {
 
 /** Formats this command adds to the common reporters: the access matrix as a table or JSON. */
 export const MATRIX_FORMATS = ['matrix', 'matrix-json'];
-
-/** Every rule's metadata (for config validation and SARIF), endpoint rules included even before they are registered globally. */
-function ruleMetas(): RuleMeta[] {
-  const metas = new Map<string, RuleMeta>();
-  for (const r of allRules()) metas.set(r.meta.id, r.meta);
-  for (const r of endpointRules) if (!metas.has(r.meta.id)) metas.set(r.meta.id, r.meta);
-  return [...metas.values()];
-}
 
 export const endpointCommand: CommandModule<object, EndpointArgs> = {
   command: 'endpoint <files..>',

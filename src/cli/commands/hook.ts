@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { containerRules } from '../../../rules/index.js';
+import { ruleMetas } from '../../../rules/index.js';
 import { InputError } from '../../engine/types.js';
 import { repoRoot } from '../../hooks/git.js';
 import { HOOK_NAMES, installHook, uninstallHook, type HookChange, type HookName } from '../../hooks/install.js';
@@ -69,7 +69,7 @@ export const hookCommand: CommandModule<object, HookArgs> = {
       return 0;
     }
     const root = repoRoot(cwd);
-    const rules = containerRules.map((r) => r.meta);
+    const rules = ruleMetas();
     const config = resolveConfig(argv, root, rules);
     const lint = argv.hook === 'pre-push' ? runPrePush(root, fs.readFileSync(0, 'utf8'), argv.args[0], config) : runPreCommit(root, config);
     for (const n of lint.notes) note(argv, n);

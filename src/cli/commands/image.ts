@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { allRules, wantedFileGlobs } from '../../../rules/index.js';
+import { ruleMetas, wantedFileGlobs } from '../../../rules/index.js';
 import { InputError } from '../../engine/types.js';
 import { lintModel } from '../../lint/lint-dockerfiles.js';
 import type { LintResult } from '../../report/types.js';
@@ -55,7 +55,7 @@ export const imageCommand: CommandModule<object, ImageArgs> = {
       .example('smcl image podman:localhost/model:dev', 'lint an image from the local podman store')
       .example('smcl image oci-archive:model.tar --instance-type ml.c6g.xlarge', 'lint a saved image for a Graviton instance') as never,
   handler: handler(async (argv: ImageArgs) => {
-    const metas = allRules().map((r) => r.meta);
+    const metas = ruleMetas();
     const config = resolveConfig(argv, undefined, metas);
     if (argv['instance-type']) {
       config.options = { ...config.options, 'image-architecture': { ...(config.options?.['image-architecture'] ?? {}), instanceType: argv['instance-type'] } };

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { allRules } from '../../../rules/index.js';
+import { ruleMetas } from '../../../rules/index.js';
 import { InputError } from '../../engine/types.js';
 import { discoverInputs } from '../../lint/discover.js';
 import { dockerfileModels, lintModel, type DockerfileLintOptions } from '../../lint/lint-dockerfiles.js';
@@ -70,7 +70,7 @@ export const lintCommand: CommandModule<object, LintArgs> = {
       .example('smcl lint examples/ --format sarif -o smcl.sarif', 'write SARIF for GitHub code scanning')
       .example('cat Dockerfile | smcl lint -', 'lint a Dockerfile from stdin') as never,
   handler: handler(async (argv: LintArgs) => {
-    const rules = allRules().map((r) => r.meta);
+    const rules = ruleMetas();
     const paths = (argv.file ? [argv.file, ...argv.paths] : argv.paths).map((p) => (p === STDIN_ARG ? '-' : p));
     const config = resolveConfig(argv, paths[0], rules);
     const buildArgs = parseBuildArgs(argv['build-arg']);
