@@ -41,11 +41,11 @@ if (['image', 'ecr'].includes(named[0]?.name ?? '') && !process.execArgv.some((a
   process.on('SIGINT', relay);
   process.on('SIGTERM', relay);
   child.on('exit', (code, signal) => {
-    if (signal) {
-      process.off('SIGINT', relay);
-      process.off('SIGTERM', relay);
-      process.kill(process.pid, signal);
-    } else process.exit(code ?? 1);
+    if (!signal) process.exit(code ?? 1);
+    // Killed before its own interrupt handling was installed (still starting): same policy as
+    // every command, one line and 130 (SIGINT) / 143 (SIGTERM).
+    process.stderr.write(`smcl: interrupted by ${signal}\n`);
+    process.exit(signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1);
   });
   await new Promise(() => undefined);
 }
