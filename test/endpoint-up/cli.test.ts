@@ -73,62 +73,79 @@ describe.skipIf(!requirePodman())('smcl endpoint up / down (CLI, podman)', () =>
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const deadline = Date.now() + 60_000;
-    while (!/ at (http:\/\/\S+)/.test(stdout)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no URL printed:\n${stdout}\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const url = / at (http:\/\/\S+)/.exec(stdout)![1];
-    const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'cli-fg.json'), 'utf8')) as EndpointState;
-    const client = sdk(url);
-    // CPU per invocation counts from the first stats sample that carries CPU time; on a loaded
-    // machine that sample can come late. Wait until both containers have been sampled twice
-    // (CPUUtilization is known) so that every request below falls inside the measured window.
-    for (let i = 0; i < 100; i++) {
-      const snap = (await (await fetch(`${url}/metrics`)).json()) as MetricsSnapshot;
-      if (snap.containers.every((c) => c.CPUUtilization !== undefined)) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const t0 = performance.now();
-    for (let i = 0; i < 6; i++) {
-      for (const h of ['light', 'heavy']) {
-        await client.send(new InvokeEndpointCommand({ EndpointName: 'cli-fg', TargetContainerHostname: h, Body: new TextEncoder().encode(String(i)) }));
+    let runId: string | undefined;
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/ at (http:\/\/\S+)/.test(stdout)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no URL printed:\n${stdout}\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
       }
+      const url = / at (http:\/\/\S+)/.exec(stdout)![1];
+      const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'cli-fg.json'), 'utf8')) as EndpointState;
+      runId = state.runId;
+      const client = sdk(url);
+      // CPU per invocation counts from the first stats sample that carries CPU time; on a loaded
+      // machine that sample can come late. Wait until both containers have been sampled twice
+      // (CPUUtilization is known) so that every request below falls inside the measured window.
+      let snap: MetricsSnapshot | undefined;
+      for (let i = 0; i < 300; i++) {
+        snap = (await (await fetch(`${url}/metrics`)).json()) as MetricsSnapshot;
+        if (snap.containers.every((c) => c.CPUUtilization !== undefined)) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(
+        snap!.containers.map((c) => c.CPUUtilization !== undefined),
+        `no CPU baseline after 60 s (${snap!.statsErrors ?? 0} failed stats calls, last: ${snap!.lastStatsError ?? 'none'})`,
+      ).toEqual([true, true]);
+      const t0 = performance.now();
+      for (let i = 0; i < 6; i++) {
+        for (const h of ['light', 'heavy']) {
+          await client.send(new InvokeEndpointCommand({ EndpointName: 'cli-fg', TargetContainerHostname: h, Body: new TextEncoder().encode(String(i)) }));
+        }
+      }
+      const took = performance.now() - t0;
+      // Let the stats sampler (every 2 s) see the CPU time of the last requests.
+      await new Promise((r) => setTimeout(r, 4500));
+      const m = (await (await fetch(`${url}/metrics`)).json()) as MetricsSnapshot;
+      const light = m.containers.find((c) => c.dimensions.ContainerName === 'light')!;
+      const heavy = m.containers.find((c) => c.dimensions.ContainerName === 'heavy')!;
+      console.log(
+        `12 invocations in ${Math.round(took)} ms; CPU ms/invocation light ${light.cpuMsPerInvocation?.toFixed(2)} heavy ${heavy.cpuMsPerInvocation?.toFixed(2)}; ` +
+          `ContainerLatency avg light ${Math.round(light.ContainerLatency.avg!)} us heavy ${Math.round(heavy.ContainerLatency.avg!)} us; advice: ${m.advice.join(' | ')}`,
+      );
+      expect(light.Invocations).toBe(6);
+      expect(heavy.Invocations).toBe(6);
+      expect(heavy.cpuMsPerInvocation! / light.cpuMsPerInvocation!).toBeGreaterThan(2);
+      expect(m.advice.some((a) => /^CPU time per invocation: heavy .* vs light .*x\)/.test(a))).toBe(true);
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).toMatch(/SIGTERM: stopping endpoint cli-fg/);
+      expect(stderr).toMatch(/ContainerName\s+Invocations/);
+      expect(stderr).toMatch(/advice: CPU time per invocation: heavy/);
+      expect(await containersOfRun(state.runId)).toEqual([]);
+      expect(fs.existsSync(path.join(stateDir, 'cli-fg.json'))).toBe(false);
+
+      const lines = fs.readFileSync(metricsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      const perContainer = lines.filter((l) => l.ContainerName === 'heavy');
+      expect(perContainer.length).toBeGreaterThan(0);
+      const last = perContainer[perContainer.length - 1];
+      expect(last._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'AWS/SageMaker', Dimensions: [['EndpointName', 'VariantName', 'ContainerName']] });
+      expect(last._aws.CloudWatchMetrics[1]).toMatchObject({ Namespace: 'aws/sagemaker/Endpoints' });
+      expect(perContainer.reduce((a, l) => a + (l.Invocations as number), 0)).toBe(6);
+      expect(last.ContainerLatency ?? perContainer.find((l) => l.ContainerLatency)?.ContainerLatency).toHaveLength(6);
+      const variant = lines.filter((l) => l.ContainerName === undefined);
+      expect(variant.reduce((a, l) => a + (l.Invocations as number), 0)).toBe(12);
+      expect(variant[0]._aws.CloudWatchMetrics[0].Metrics.map((x: { Name: string }) => x.Name)).not.toContain('ContainerLatency');
+    } finally {
+      // A failed assertion above must not leave the endpoint (and its containers) running.
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+      if (runId) for (const name of await containersOfRun(runId)) await execFileP('podman', ['rm', '-f', '-t', '0', name]).catch(() => undefined);
     }
-    const took = performance.now() - t0;
-    // Let the stats sampler (every 2 s) see the CPU time of the last requests.
-    await new Promise((r) => setTimeout(r, 4500));
-    const m = (await (await fetch(`${url}/metrics`)).json()) as MetricsSnapshot;
-    const light = m.containers.find((c) => c.dimensions.ContainerName === 'light')!;
-    const heavy = m.containers.find((c) => c.dimensions.ContainerName === 'heavy')!;
-    console.log(
-      `12 invocations in ${Math.round(took)} ms; CPU ms/invocation light ${light.cpuMsPerInvocation?.toFixed(2)} heavy ${heavy.cpuMsPerInvocation?.toFixed(2)}; ` +
-        `ContainerLatency avg light ${Math.round(light.ContainerLatency.avg!)} us heavy ${Math.round(heavy.ContainerLatency.avg!)} us; advice: ${m.advice.join(' | ')}`,
-    );
-    expect(light.Invocations).toBe(6);
-    expect(heavy.Invocations).toBe(6);
-    expect(heavy.cpuMsPerInvocation! / light.cpuMsPerInvocation!).toBeGreaterThan(2);
-    expect(m.advice.some((a) => /^CPU time per invocation: heavy .* vs light .*x\)/.test(a))).toBe(true);
-
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).toMatch(/SIGTERM: stopping endpoint cli-fg/);
-    expect(stderr).toMatch(/ContainerName\s+Invocations/);
-    expect(stderr).toMatch(/advice: CPU time per invocation: heavy/);
-    expect(await containersOfRun(state.runId)).toEqual([]);
-    expect(fs.existsSync(path.join(stateDir, 'cli-fg.json'))).toBe(false);
-
-    const lines = fs.readFileSync(metricsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
-    const perContainer = lines.filter((l) => l.ContainerName === 'heavy');
-    expect(perContainer.length).toBeGreaterThan(0);
-    const last = perContainer[perContainer.length - 1];
-    expect(last._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'AWS/SageMaker', Dimensions: [['EndpointName', 'VariantName', 'ContainerName']] });
-    expect(last._aws.CloudWatchMetrics[1]).toMatchObject({ Namespace: 'aws/sagemaker/Endpoints' });
-    expect(perContainer.reduce((a, l) => a + (l.Invocations as number), 0)).toBe(6);
-    expect(last.ContainerLatency ?? perContainer.find((l) => l.ContainerLatency)?.ContainerLatency).toHaveLength(6);
-    const variant = lines.filter((l) => l.ContainerName === undefined);
-    expect(variant.reduce((a, l) => a + (l.Invocations as number), 0)).toBe(12);
-    expect(variant[0]._aws.CloudWatchMetrics[0].Metrics.map((x: { Name: string }) => x.Name)).not.toContain('ContainerLatency');
   }, 120_000);
 
   it('a container that fails to start: findings with rule ids, exit 1, nothing left', async () => {

@@ -101,12 +101,29 @@ export async function endpointUp(o: EndpointUpOptions): Promise<RunningEndpoint>
   });
   const engine = cohost.engine;
   const nameToHost = new Map(o.plan.containers.map((c) => [cohost.containerName(c), c.hostname]));
-  // Stats of every running container in one call (missing names would fail a named call).
+  const names = [...nameToHost.keys()];
+  const format = engine.flavor === 'podman' ? 'json' : '{{json .}}';
+  const statsOf = async (which: string[]): Promise<Map<string, StatsSample> | string> => {
+    const r = await engine.exec(['stats', '--no-stream', '--format', format, ...which], { timeoutMs: 30_000 }).catch((e: Error) => e);
+    if (r instanceof Error) return r.message;
+    if (r.code !== 0) return (r.timedOut ? 'timed out after 30 s: ' : '') + (r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`);
+    return parseStatsList(r.stdout);
+  };
+  // Stats of our containers only, by name: an unnamed call lists every container on the host,
+  // and one of someone else's containers coming or going can fail the whole call. A named call
+  // fails when one of ours is missing (not created yet, or exited), so then ask one by one.
   const sample = async (): Promise<void> => {
-    const format = engine.flavor === 'podman' ? 'json' : '{{json .}}';
-    const r = await engine.exec(['stats', '--no-stream', '--format', format], { timeoutMs: 30_000 }).catch(() => undefined);
-    if (!r || r.code !== 0) return;
-    for (const [name, s] of parseStatsList(r.stdout)) {
+    let got = await statsOf(names);
+    if (typeof got === 'string') {
+      const each = await Promise.all(names.map((n) => statsOf([n])));
+      const ok = each.filter((e): e is Map<string, StatsSample> => typeof e !== 'string');
+      if (ok.length === 0) {
+        metrics.recordStatsError(got);
+        return;
+      }
+      got = new Map(ok.flatMap((m) => [...m]));
+    }
+    for (const [name, s] of got) {
       const h = nameToHost.get(name);
       if (h) metrics.recordStats(h, s);
     }

@@ -89,6 +89,8 @@ export class EndpointMetrics {
   readonly containers = new Map<string, ContainerSeries>();
   readonly variant = { invocations: 0, invocation4xx: 0, invocation5xx: 0, overheadLatency: emptyStat(), modelLatency: emptyStat(), pending: emptyPending() };
   private lastSampleAt = new Map<string, { t: number; cpuTimeNs?: number }>();
+  private statsErrors = 0;
+  private lastStatsError: string | undefined;
   readonly startedAt = Date.now();
 
   constructor(readonly o: MetricsOptions) {
@@ -137,6 +139,12 @@ export class EndpointMetrics {
         s.pending.e5++;
       }
     }
+  }
+
+  /** The engine's `stats` failed for every container: kept so that `/metrics` can say why CPU and memory are missing. */
+  recordStatsError(message: string): void {
+    this.statsErrors++;
+    this.lastStatsError = message;
   }
 
   /** One `stats` sample of a container. */
@@ -226,6 +234,7 @@ export class EndpointMetrics {
         MemoryUtilization: this.variantMemoryUtilization(),
       },
       advice: this.advice(advice),
+      ...(this.lastStatsError !== undefined ? { statsErrors: this.statsErrors, lastStatsError: this.lastStatsError } : {}),
     };
   }
 
@@ -375,6 +384,9 @@ export interface MetricsSnapshot {
     MemoryUtilization?: number;
   };
   advice: string[];
+  /** Failed `stats` calls so far, and the last engine message, when any failed. */
+  statsErrors?: number;
+  lastStatsError?: string;
 }
 
 /**
