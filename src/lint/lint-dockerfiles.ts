@@ -43,6 +43,11 @@ export function dockerfileModels(file: string, opts: DockerfileLintOptions): Sub
     });
 }
 
+/** Every subject of one Dockerfile (one, or one per buildable stage with `--target all`), linted. */
+export function lintDockerfileSubjects(file: string, opts: DockerfileLintOptions): LintResult[] {
+  return dockerfileModels(file, opts).map(({ model, subject }) => lintModel(model, opts.config, subject));
+}
+
 /** Builds the model of one Dockerfile and runs the container rules on it. */
 export function lintDockerfile(file: string, opts: DockerfileLintOptions): LintResult {
   const [{ model }] = dockerfileModels(file, { ...opts, target: opts.target === 'all' ? undefined : opts.target });

@@ -205,4 +205,23 @@ describe('smcl lint: targets, build args and endpoint files', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/neither a Dockerfile nor an endpoint definition/);
   });
+  it('--jobs 2 lints 120 Dockerfiles on worker threads with the same report as one thread', () => {
+    const files: Record<string, string | { content: string; mode: number }> = {};
+    for (let i = 0; i < 120; i++) Object.assign(files, container(i % 3 === 0 ? BAD : GOOD, `p${String(i).padStart(3, '0')}/`));
+    const dir = tempTree(files);
+    const one = smcl(['lint', dir, '--format', 'json', '-j', '1']);
+    const two = smcl(['lint', dir, '--format', 'json', '-j', '2']);
+    expect(one.status, one.stderr).toBe(1);
+    expect(two.status, two.stderr).toBe(1);
+    const a = JSON.parse(one.stdout) as { results: Array<{ subject: string; findings: Array<{ ruleId: string }> }> };
+    const b = JSON.parse(two.stdout) as typeof a;
+    expect(a.results).toHaveLength(120);
+    expect(a.results.filter((r) => r.findings.some((f) => f.ruleId === 'accept-bind-to-port-label'))).toHaveLength(40);
+    expect(b).toEqual(a);
+    expect(two.stderr).toContain('linting 120 Dockerfiles on 2 worker threads');
+    expect(one.stderr).not.toContain('worker threads');
+    const bad = smcl(['lint', dir, '-j', '0']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--jobs 0: expected a whole number/);
+  }, 60_000);
 });

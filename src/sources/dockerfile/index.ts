@@ -19,6 +19,7 @@ import { InputError } from '../../engine/types.js';
 import { BuildContext } from './context.js';
 import { expandWord, type Expansion } from './expand.js';
 import { applyRunEffects } from './run-effects.js';
+import './ast-memo.js';
 
 export interface DockerfileInput {
   /** Path of the Dockerfile as given by the user (`-` for stdin, with `text`). */
