@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-import { createRequire } from 'node:module';
+import nodeModule, { createRequire } from 'node:module';
 import type { Argv, CommandModule } from 'yargs';
 import { STDIN_ARG, toolVersion } from './common.js';
+
+// Node 22.1+ can keep compiled code of the modules loaded below in a cache on disk (os.tmpdir()),
+// which shortens every later start, the pre-push hook's included; NODE_DISABLE_COMPILE_CACHE=1
+// turns it off. Node 20 has no such cache.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 // yargs through its CommonJS build on purpose: that build is one pre-bundled file and formats
 // help with wrap-ansi, so it loads in ~35 ms; the ESM entry loads ~20 modules (~70 ms) and its

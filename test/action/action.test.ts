@@ -158,6 +158,21 @@ describe('GitHub Action entry point (run as the runner would)', () => {
     expect(fs.existsSync(path.join(only.tmp, 'smcl.sarif'))).toBe(true);
   });
 
+  it('takes the repository config, which may name endpoint rules too (one rule list for every command)', () => {
+    // The config a repository shares between `smcl lint`, `smcl endpoint` and the Action.
+    const config = JSON.stringify({ rules: { 'accept-bind-to-port-label': 'warning', 'endpoint-container-count': 'off', 'iam-target-container-hostname': 'warning' } });
+    const pr = pullRequest({ '.smclrc.json': config, 'svc-b/Dockerfile': BAD.replace('\nFROM', '\n# changed\nFROM') });
+    const r = runAction(pr);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^::warning file=svc-b\/Dockerfile,line=4,.*title=smcl accept-bind-to-port-label::/m);
+    expect(r.stdout).not.toMatch(/^::error file=/m);
+
+    const typo = pullRequest({ '.smclrc.json': JSON.stringify({ rules: { 'endpoint-hostname': 'off' } }), 'svc-b/Dockerfile': GOOD });
+    const bad = runAction(typo);
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toMatch(/::error title=smcl::.*unknown rule "endpoint-hostname"/);
+  });
+
   it('bad inputs are an input error (exit 2, one annotation)', () => {
     const pr = pullRequest({ 'README.md': 'y\n' });
     const r = runAction(pr, { 'fail-on': 'sometimes' });

@@ -137,6 +137,24 @@ describe('smcl hook (real git repositories, spawned CLI)', () => {
     expect(run('git', ['push', 'origin', 'main'], work).status).toBe(0);
   });
 
+  it('pre-push takes the repository config, which may name endpoint rules too', () => {
+    const { work } = setup();
+    expect(hookCli(work, 'install', '--pre-push').status).toBe(0);
+    write(work, '.smclrc.json', JSON.stringify({ rules: { 'accept-bind-to-port-label': 'warning', 'endpoint-hostnames': 'error', 'endpoint-container-count': 'off' } }));
+    write(work, 'b/Dockerfile', BAD);
+    commit(work, 'label finding as a warning');
+    const warned = run('git', ['push', 'origin', 'main'], work);
+    expect(warned.status, warned.out).toBe(0);
+    expect(warned.out).toContain('b/Dockerfile:3:1 warning accept-bind-to-port-label');
+
+    write(work, '.smclrc.json', JSON.stringify({ rules: { 'endpoint-hostname': 'off' } }));
+    write(work, 'b/Dockerfile', `${BAD}\n`);
+    commit(work, 'typo in the config');
+    const refused = run('git', ['push', 'origin', 'main'], work);
+    expect(refused.status).not.toBe(0);
+    expect(refused.out).toContain('unknown rule "endpoint-hostname"');
+  });
+
   it('respects core.hooksPath, re-installs idempotently and leaves foreign hooks alone on uninstall', () => {
     const { work, hooks } = setup('.githooks');
     expect(hooks).toBe(path.join(work, '.githooks'));

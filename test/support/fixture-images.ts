@@ -144,7 +144,8 @@ export async function buildFixtureImage(name: string, spec: FixtureSpec): Promis
 
 /**
  * Reads fixtures/images/<name>/ (a `Containerfile` plus the files it copies; executable bits
- * are kept) and builds it with {@link buildFixtureImage}.
+ * are kept), adds fixtures/shared/* where the directory has no file of that name, and builds it
+ * with {@link buildFixtureImage}.
  */
 export async function buildFixtureFromDir(name: string, dir = path.join(FIXTURE_IMAGES_DIR, name)): Promise<string> {
   const files: Record<string, FixtureFile> = {};
@@ -163,5 +164,13 @@ export async function buildFixtureFromDir(name: string, dir = path.join(FIXTURE_
   };
   await walk('');
   if (containerfile === undefined) throw new Error(`no Containerfile in ${dir}`);
+  // Files every busybox fixture needs (the HTTP handler), kept once in fixtures/shared/ (found
+  // from `dir`, fixtures/<set>/<name>/, since the bench runs a compiled copy of this module).
+  const shared = path.resolve(dir, '../../shared');
+  for (const entry of await fs.readdir(shared).catch(() => [] as string[])) {
+    if (files[entry]) continue;
+    const abs = path.join(shared, entry);
+    files[entry] = { content: await fs.readFile(abs), mode: (await fs.stat(abs)).mode & 0o111 ? 0o755 : 0o644 };
+  }
   return buildFixtureImage(name, { files, containerfile });
 }
