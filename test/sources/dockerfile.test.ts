@@ -183,4 +183,23 @@ describe('build context lookups', () => {
     expect(m.files.has('/d/serve')).toBe(true);
     expect(m.gaps.map((g) => g.message.split(':')[0])).toEqual(['COPY secret.key', 'COPY build/out.txt', 'COPY ../outside.txt']);
   });
+
+  it('a COPY of a directory reads that subtree only, with .dockerignore, .git and ignored parents as for a whole-context walk', () => {
+    const dockerfile = ['FROM scratch', 'COPY svc/app /app', 'COPY build /b', 'COPY svc/app/.git /g'].join('\n');
+    const files = {
+      'svc/app/serve': { content: '#!/bin/sh\n', mode: 0o755 },
+      'svc/app/lib/x.py': 'x = 1\n',
+      'svc/app/creds.key': 'k',
+      'svc/app/.git/config': '[core]\n',
+      'build/out.txt': 'y',
+      'other/big.bin': 'z',
+      '.dockerignore': '**/*.key\nbuild/\n',
+    };
+    const m = model(dockerfile, { files });
+    expect(m.files.all().filter((f) => f.type === 'file').map((f) => f.path).sort()).toEqual(['/app/lib/x.py', '/app/serve']);
+    expect(m.files.get('/app/serve')?.mode).toBe(0o755);
+    // The same sources after a glob COPY (which walks the whole context first) give the same files.
+    const walked = model(['FROM scratch', 'COPY *.none /n/', ...dockerfile.split('\n').slice(1)].join('\n'), { files });
+    expect(walked.files.all().filter((f) => f.type === 'file').map((f) => f.path).sort()).toEqual(['/app/lib/x.py', '/app/serve']);
+  });
 });

@@ -22,18 +22,18 @@ const SKIPPED_DIRS = new Set(['.git']);
  */
 export class BuildContext {
   private entries?: Map<string, ContextEntry>;
-  private readonly ignorer: Ignore;
+  /** Undefined without a .dockerignore: then nothing is ignored and no pattern is ever matched. */
+  private readonly ignorer?: Ignore;
   truncated = false;
 
   constructor(
     readonly root: string,
     dockerfilePath?: string,
   ) {
-    this.ignorer = ignore();
     const candidates = [dockerfilePath ? `${dockerfilePath}.dockerignore` : undefined, path.join(root, '.dockerignore')];
     for (const file of candidates) {
       if (file && fs.existsSync(file)) {
-        this.ignorer.add(
+        this.ignorer = ignore().add(
           fs
             .readFileSync(file, 'utf8')
             .split(/\r?\n/)
@@ -49,37 +49,39 @@ export class BuildContext {
   private load(): Map<string, ContextEntry> {
     if (this.entries) return this.entries;
     const entries = new Map<string, ContextEntry>();
-    const walk = (dirAbs: string, dirRel: string): void => {
-      let names: fs.Dirent[];
-      try {
-        names = fs.readdirSync(dirAbs, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const d of names) {
-        if (entries.size >= MAX_CONTEXT_ENTRIES) {
-          this.truncated = true;
-          return;
-        }
-        const rel = dirRel ? `${dirRel}/${d.name}` : d.name;
-        if (d.isDirectory() && SKIPPED_DIRS.has(d.name)) continue;
-        const isDir = d.isDirectory();
-        if (this.ignorer.ignores(isDir ? rel + '/' : rel)) continue;
-        const abs = path.join(dirAbs, d.name);
-        let st: fs.Stats;
-        try {
-          st = fs.lstatSync(abs);
-        } catch {
-          continue;
-        }
-        const type = st.isSymbolicLink() ? 'symlink' : isDir ? 'dir' : 'file';
-        entries.set(rel, { rel, abs, type, mode: st.mode & 0o7777, size: st.size });
-        if (isDir) walk(abs, rel);
-      }
-    };
-    walk(this.root, '');
+    this.walk(this.root, '', entries);
     this.entries = entries;
     return entries;
+  }
+
+  /** Adds the entries under `dirAbs` (context-relative `dirRel`) to `into`, recursively. */
+  private walk(dirAbs: string, dirRel: string, into: Map<string, ContextEntry>): void {
+    let names: fs.Dirent[];
+    try {
+      names = fs.readdirSync(dirAbs, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const d of names) {
+      if (into.size >= MAX_CONTEXT_ENTRIES) {
+        this.truncated = true;
+        return;
+      }
+      const rel = dirRel ? `${dirRel}/${d.name}` : d.name;
+      const isDir = d.isDirectory();
+      if (isDir && SKIPPED_DIRS.has(d.name)) continue;
+      if (this.ignorer?.ignores(isDir ? rel + '/' : rel)) continue;
+      const abs = path.join(dirAbs, d.name);
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(abs);
+      } catch {
+        continue;
+      }
+      const type = st.isSymbolicLink() ? 'symlink' : isDir ? 'dir' : 'file';
+      into.set(rel, { rel, abs, type, mode: st.mode & 0o7777, size: st.size });
+      if (isDir) this.walk(abs, rel, into);
+    }
   }
 
   /**
@@ -93,6 +95,15 @@ export class BuildContext {
     if (src && !/[*?[]/.test(src) && !this.entries) {
       const direct = this.statEntry(src);
       if (direct && direct.type !== 'dir') return this.isIgnored(src, false) ? [] : [{ ...direct, under: path.posix.basename(src) }];
+      // A directory (`COPY program /opt/program`): walk that subtree only.
+      if (direct) {
+        if (this.isIgnored(src, true)) return [];
+        const sub = new Map<string, ContextEntry>();
+        this.walk(direct.abs, src, sub);
+        const out: Array<ContextEntry & { under: string }> = [];
+        for (const e of sub.values()) if (e.type !== 'dir') out.push({ ...e, under: e.rel.slice(src.length + 1) });
+        return out;
+      }
     }
     const all = this.load();
     const out: Array<ContextEntry & { under: string }> = [];
@@ -135,8 +146,9 @@ export class BuildContext {
   /** A path is excluded when it or any parent directory is ignored (as the walk would skip it). */
   private isIgnored(rel: string, isDir: boolean): boolean {
     const parts = rel.split('/');
-    for (let i = 1; i < parts.length; i++) if (this.ignorer.ignores(parts.slice(0, i).join('/') + '/')) return true;
     if (parts.some((p) => SKIPPED_DIRS.has(p))) return true;
+    if (!this.ignorer) return false;
+    for (let i = 1; i < parts.length; i++) if (this.ignorer.ignores(parts.slice(0, i).join('/') + '/')) return true;
     return this.ignorer.ignores(isDir ? rel + '/' : rel);
   }
 }
