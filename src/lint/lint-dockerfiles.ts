@@ -4,7 +4,7 @@ import type { SmclConfig } from '../engine/config.js';
 import { runContainerRules } from '../engine/run.js';
 import type { ContainerModel } from '../model/container-model.js';
 import type { LintResult } from '../report/types.js';
-import { decodeDockerfile, listStages, loadDockerfile, readDockerfileText } from '../sources/dockerfile/index.js';
+import { decodeDockerfile, loadDockerfile, loadDockerfileTargets } from '../sources/dockerfile/index.js';
 
 export interface DockerfileLintOptions {
   config: SmclConfig;
@@ -28,19 +28,17 @@ export interface SubjectModel {
 export function dockerfileModels(file: string, opts: DockerfileLintOptions): SubjectModel[] {
   const stdin = file === '-';
   const name = stdin ? '<stdin>' : file;
-  const text = stdin ? decodeDockerfile(fs.readFileSync(0), '<stdin>') : opts.target === 'all' ? readDockerfileText(file) : undefined;
-  const load = (target: string | undefined) =>
-    loadDockerfile({ file: name, text, context: opts.context ?? (stdin ? process.cwd() : undefined), target, buildArgs: { ...(opts.config.buildArgs ?? {}), ...(opts.buildArgs ?? {}) } });
+  const input = {
+    file: name,
+    text: stdin ? decodeDockerfile(fs.readFileSync(0), '<stdin>') : undefined,
+    context: opts.context ?? (stdin ? process.cwd() : undefined),
+    buildArgs: { ...(opts.config.buildArgs ?? {}), ...(opts.buildArgs ?? {}) },
+  };
   if (opts.target !== 'all') {
-    const model = load(opts.target);
+    const model = loadDockerfile({ ...input, target: opts.target });
     return [{ model, subject: model.name }];
   }
-  return listStages(text!)
-    .filter((s) => !s.copiedFromOnly)
-    .map((s) => {
-      const target = s.name ?? String(s.index);
-      return { model: load(target), subject: `${name} (target ${target})` };
-    });
+  return loadDockerfileTargets(input).map(({ target, model }) => ({ model, subject: `${name} (target ${target})` }));
 }
 
 /** Every subject of one Dockerfile (one, or one per buildable stage with `--target all`), linted. */

@@ -175,6 +175,10 @@ describe('smcl lint: targets, build args and endpoint files', () => {
     const r = smcl(['lint', dir, '--target', 'all', '--format', 'json']);
     const subjects = JSON.parse(r.stdout).results.map((x: { subject: string }) => x.subject.replace(/^.*Dockerfile/, 'Dockerfile'));
     expect(subjects).toEqual(['Dockerfile (target sagemaker)', 'Dockerfile (target test)']);
+    // Each target is its own model (built in one pass): only the test stage lacks the label.
+    const ruleIds = JSON.parse(r.stdout).results.map((x: { findings: Array<{ ruleId: string }> }) => x.findings.map((f) => f.ruleId));
+    expect(ruleIds[0]).not.toContain('accept-bind-to-port-label');
+    expect(ruleIds[1]).toContain('accept-bind-to-port-label');
   });
 
   it('takes -f and --context like docker build, and --build-arg values', () => {

@@ -94,9 +94,21 @@ export function parserText(text: string): string {
   return text.includes('\r') ? text.replace(/\r(?!\n)/g, ' ') : text;
 }
 
+export interface StageInfo {
+  index: number;
+  name?: string;
+  base: string;
+  line: number;
+  /** Other stages only COPY --from it (a builder stage), none builds FROM it: not an image to ship. */
+  copiedFromOnly: boolean;
+}
+
 /** The stages of a Dockerfile, for `--target all` and for naming targets in errors. */
-export function listStages(text: string): Array<{ index: number; name?: string; base: string; line: number; copiedFromOnly: boolean }> {
-  const df = DockerfileParser.parse(parserText(text));
+export function listStages(text: string): StageInfo[] {
+  return stagesOf(DockerfileParser.parse(parserText(text)));
+}
+
+function stagesOf(df: Dockerfile): StageInfo[] {
   const froms = df.getFROMs();
   const names = froms.map((f) => f.getBuildStage() ?? undefined);
   const usedAsBase = new Set<string>();
@@ -124,6 +136,24 @@ export function listStages(text: string): Array<{ index: number; name?: string; 
  * Throws InputError for input that is not a Dockerfile (empty, binary, no FROM, unknown target).
  */
 export function loadDockerfile(input: DockerfileInput): ContainerModel {
+  return builderFor(input).build(input.target);
+}
+
+/**
+ * The models of every stage that can be built as an image to ship (`--target all`: all stages but
+ * those other stages only COPY --from), from one parse and one pass over the instructions.
+ */
+export function loadDockerfileTargets(input: Omit<DockerfileInput, 'target'>): Array<{ target: string; model: ContainerModel }> {
+  const builder = builderFor(input);
+  return stagesOf(builder.df)
+    .filter((s) => !s.copiedFromOnly)
+    .map((s) => {
+      const target = s.name ?? String(s.index);
+      return { target, model: builder.build(target) };
+    });
+}
+
+function builderFor(input: DockerfileInput): ModelBuilder {
   const file = input.file;
   const text = input.text ?? readDockerfileText(file);
   if (text.trim() === '') throw new InputError(`${file}: the Dockerfile is empty`);
@@ -134,8 +164,7 @@ export function loadDockerfile(input: DockerfileInput): ContainerModel {
   const df = DockerfileParser.parse(parserText(text));
   const froms = df.getFROMs();
   if (froms.length === 0) throw new InputError(`${file}: no FROM instruction; is this a Dockerfile?`);
-  const builder = new ModelBuilder(file, text, df, new BuildContext(contextDir, file === '-' ? undefined : file), input.buildArgs ?? {});
-  return builder.build(input.target);
+  return new ModelBuilder(file, text, df, new BuildContext(contextDir, file === '-' ? undefined : file), input.buildArgs ?? {});
 }
 
 class ModelBuilder {
@@ -145,10 +174,13 @@ class ModelBuilder {
   private readonly stages: StageState[] = [];
   private readonly globalArgs = new Map<string, string | undefined>();
 
+  /** Set once every instruction has been applied (the first `build`); later builds only pick a stage. */
+  private applied = false;
+
   constructor(
     private readonly file: string,
     private readonly text: string,
-    private readonly df: Dockerfile,
+    readonly df: Dockerfile,
     private readonly context: BuildContext,
     private readonly buildArgs: Record<string, string>,
   ) {
@@ -156,23 +188,9 @@ class ModelBuilder {
     this.lines = text.split(/\r?\n/);
   }
 
+  /** The model of one stage (default: the last). Every stage is built on the first call. */
   build(target?: string): ContainerModel {
-    const instructions = this.df.getInstructions();
-    let current: StageState | undefined;
-    for (const ins of instructions) {
-      const keyword = ins.getKeyword();
-      if (keyword === 'FROM') {
-        current = this.startStage(ins as From);
-        this.stages.push(current);
-        continue;
-      }
-      if (!current) {
-        if (keyword === 'ARG') this.declareArgs(ins as PropertyInstruction, this.globalArgs, true);
-        continue;
-      }
-      this.apply(current, ins);
-    }
-
+    if (!this.applied) this.applyAll();
     const stage = this.pickTarget(target);
     const model = emptyModel('dockerfile', this.file, stage.location);
     model.target = stage.name ?? String(stage.index);
@@ -191,11 +209,29 @@ class ModelBuilder {
     model.otherStages = this.stages.filter((s) => s !== stage).map(summarise);
     model.suppressions = this.pragmas();
     model.sourceTexts.set(this.file, this.text);
-    model.gaps = this.gaps;
+    model.gaps = [...this.gaps];
     if (this.context.truncated) {
       model.gaps.push({ message: `build context ${this.context.root} has more files than smcl reads; some COPY sources were not examined`, location: stage.location });
     }
     return model;
+  }
+
+  private applyAll(): void {
+    this.applied = true;
+    let current: StageState | undefined;
+    for (const ins of this.df.getInstructions()) {
+      const keyword = ins.getKeyword();
+      if (keyword === 'FROM') {
+        current = this.startStage(ins as From);
+        this.stages.push(current);
+        continue;
+      }
+      if (!current) {
+        if (keyword === 'ARG') this.declareArgs(ins as PropertyInstruction, this.globalArgs, true);
+        continue;
+      }
+      this.apply(current, ins);
+    }
   }
 
   private pickTarget(target?: string): StageState {
