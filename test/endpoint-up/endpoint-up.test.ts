@@ -74,6 +74,7 @@ describe.skipIf(!requirePodman())('smcl endpoint up (library) with 5 podman cont
       instanceType: 'ml.m5.large',
       startupTimeout: 60,
       statsInterval: 1,
+      healthInterval: 1,
     });
     console.log(`5 containers up in ${Math.round(performance.now() - t0)} ms at ${ep.url}`);
   }, 180_000);
@@ -195,6 +196,28 @@ describe.skipIf(!requirePodman())('smcl endpoint up (library) with 5 podman cont
     expect(m.variant).not.toHaveProperty('ContainerLatency');
     expect(m.rejected.ValidationError).toBe(3);
   }, 90_000);
+
+  it('keeps pinging containers in service: one that stops answering /ping is counted and advised about', async () => {
+    const sick = ep!.containers.find((c) => c.hostname === 'charlie')!;
+    await execFileP('podman', ['exec', sick.name, '/bin/busybox', 'touch', '/unhealthy']);
+    let m!: MetricsSnapshot;
+    for (let i = 0; i < 100; i++) {
+      m = (await (await fetch(`${ep!.url}/metrics`)).json()) as MetricsSnapshot;
+      if (m.containers.find((c) => c.dimensions.ContainerName === 'charlie')!.healthChecks.failed >= 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const c of m.containers) {
+      const h = c.dimensions.ContainerName;
+      expect(c.healthChecks.sent, h).toBeGreaterThanOrEqual(2);
+      if (h === 'charlie') {
+        expect(c.healthChecks.failed).toBeGreaterThanOrEqual(2);
+        expect(c.healthChecks.lastFailure).toMatch(/503/);
+      } else expect(c.healthChecks, h).toEqual({ sent: c.healthChecks.sent, failed: 0 });
+    }
+    expect(m.advice).toContainEqual(expect.stringMatching(/^charlie failed \d+ of \d+ GET \/ping health checks after start-up \(last: .*503/));
+    expect(ep!.metrics.table()).toMatch(/charlie .* [1-9]\d*\/\d+$/m);
+    await execFileP('podman', ['exec', sick.name, '/bin/busybox', 'rm', '/unhealthy']);
+  }, 60_000);
 });
 
 describe.skipIf(!requirePodman())('smcl endpoint up: startup failure', () => {

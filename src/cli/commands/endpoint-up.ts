@@ -41,6 +41,7 @@ interface UpArgs extends OutputArgs {
   'startup-timeout'?: number;
   metrics?: string;
   'metrics-interval': number;
+  'health-interval': number;
   'memory-margin': number;
   'disparity-ratio': number;
   detach: boolean;
@@ -145,6 +146,7 @@ export const endpointUpCommand: CommandModule<object, UpArgs> = {
       .option('region', { type: 'string', describe: 'region of the endpoint ARN policies are checked against (default: any)' })
       .option('account-id', { type: 'string', describe: 'account of the endpoint ARN policies are checked against (default: any)' })
       .option('startup-timeout', { type: 'number', describe: 'seconds every container has to pass GET /ping (default: 240)' })
+      .option('health-interval', { type: 'number', default: 5, describe: 'seconds between GET /ping health checks of every container once serving, as SageMaker keeps pinging (0: none)' })
       .option('metrics', { type: 'string', describe: 'append CloudWatch Embedded Metric Format lines to this file' })
       .option('metrics-interval', { type: 'number', default: 60, describe: 'seconds between EMF flushes (and one at shutdown)' })
       .option('memory-margin', { type: 'number', default: 10, describe: 'percent of the instance memory that should stay free at startup' })
@@ -160,6 +162,7 @@ export const endpointUpCommand: CommandModule<object, UpArgs> = {
     if (argv['startup-timeout'] !== undefined && !(argv['startup-timeout'] > 0)) throw new InputError('--startup-timeout must be a positive number of seconds');
     if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new InputError(`--port ${argv.port}: expected 0-65535`);
     if (!(argv['metrics-interval'] > 0)) throw new InputError('--metrics-interval must be positive');
+    if (!(argv['health-interval'] >= 0)) throw new InputError('--health-interval must be 0 (off) or a number of seconds');
     if (!(argv['memory-margin'] >= 0 && argv['memory-margin'] < 100)) throw new InputError('--memory-margin is a percentage (0-99)');
     const { plan, policies: inputPolicies } = await planFromInputs(argv.inputs, { endpointName: argv['endpoint-name'], variantName: argv['variant-name'], mode: argv.mode });
     const policies = [...inputPolicies, ...(await loadPolicies(argv.policy))];
@@ -206,6 +209,7 @@ export const endpointUpCommand: CommandModule<object, UpArgs> = {
           accountId: argv['account-id'],
           metricsFile: argv.metrics,
           metricsInterval: argv['metrics-interval'],
+          healthInterval: argv['health-interval'],
           advice: { memoryMargin: argv['memory-margin'] / 100, disparityRatio: argv['disparity-ratio'] },
           signal: controller.signal,
           onProgress: (m) => note(argv, m),

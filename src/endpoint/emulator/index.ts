@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Finding } from '../../engine/types.js';
 import type { ContainerEngine } from '../../harness/engine.js';
 import { parsePercent, parseSize, statsEntries } from '../../harness/engine.js';
+import { describeProbe, probe } from '../../harness/probe.js';
 import type { PolicyDocument } from '../model.js';
 import { CohostedEndpoint, removeRun, type CohostOptions, type HostedContainer } from './cohost.js';
 import { EndpointMetrics, parseGoDuration, type AdviceOptions, type StatsSample } from './metrics.js';
@@ -33,6 +34,8 @@ export interface EndpointUpOptions extends CohostOptions {
   metricsInterval?: number;
   /** Seconds between `stats` samples (default 2). */
   statsInterval?: number;
+  /** Seconds between `GET /ping` health checks of every container once serving (default 5; 0: none). */
+  healthInterval?: number;
   advice?: AdviceOptions;
   onRequest?: (entry: RequestLog) => void;
 }
@@ -85,6 +88,42 @@ export function parseStatsList(stdout: string): Map<string, StatsSample> {
 }
 
 /**
+ * Runs `fn` every `ms` (first right away with `now`), one run at a time; the returned function
+ * stops the loop, waking it from its wait, and resolves once the run in progress has finished.
+ */
+function repeat(fn: () => Promise<void>, ms: number, opts: { now: boolean }): () => Promise<void> {
+  let running = true;
+  let wake: (() => void) | undefined;
+  const wait = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  const loop = (async () => {
+    if (!opts.now) await wait();
+    while (running) {
+      await fn().catch(() => undefined);
+      if (!running) break;
+      await wait();
+    }
+  })();
+  return async () => {
+    running = false;
+    wake?.();
+    await loop;
+  };
+}
+
+/** One `GET /ping` of a container in service, with SageMaker's 2 s to answer. */
+async function healthCheck(c: HostedContainer, metrics: EndpointMetrics): Promise<void> {
+  const r = await probe({ method: 'GET', port: c.bindPort, path: '/ping', timeoutMs: 2000 });
+  metrics.recordHealthCheck(c.hostname, r.status === 200 ? undefined : describeProbe(r));
+}
+
+/**
  * `smcl endpoint up` as a library: boots every container of the plan on this host (see
  * `CohostedEndpoint`), samples their stats, and serves the runtime API. Throws
  * `EndpointStartError` (containers removed) when one container does not come up.
@@ -128,27 +167,7 @@ export async function endpointUp(o: EndpointUpOptions): Promise<RunningEndpoint>
       if (h) metrics.recordStats(h, s);
     }
   };
-  let sampling = true;
-  let wake: (() => void) | undefined;
-  const statsMs = (o.statsInterval ?? 2) * 1000;
-  const sampler = (async () => {
-    while (sampling) {
-      await sample();
-      if (!sampling) break;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, statsMs);
-        wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-    }
-  })();
-  const stopSampler = async (): Promise<void> => {
-    sampling = false;
-    wake?.();
-    await sampler;
-  };
+  const stopSampler = repeat(sample, (o.statsInterval ?? 2) * 1000, { now: true });
 
   let result;
   try {
@@ -191,6 +210,12 @@ export async function endpointUp(o: EndpointUpOptions): Promise<RunningEndpoint>
     await fs.mkdir(path.dirname(path.resolve(o.metricsFile)), { recursive: true });
     await fs.appendFile(o.metricsFile, lines.map((l) => `${l}\n`).join(''));
   };
+  // SageMaker keeps sending GET /ping to containers in service, not only at start-up.
+  const healthMs = (o.healthInterval ?? 5) * 1000;
+  const stopHealthChecks =
+    healthMs > 0
+      ? repeat(() => Promise.all(result.containers.map((c) => healthCheck(c, metrics))).then(() => undefined), healthMs, { now: false })
+      : async () => undefined;
   const emfTimer = o.metricsFile ? setInterval(() => void writeEmf().catch(() => undefined), (o.metricsInterval ?? 60) * 1000) : undefined;
   emfTimer?.unref();
 
@@ -212,6 +237,7 @@ export async function endpointUp(o: EndpointUpOptions): Promise<RunningEndpoint>
       (stopping ??= (async () => {
         if (emfTimer) clearInterval(emfTimer);
         await server.close().catch(() => undefined);
+        await stopHealthChecks();
         await stopSampler();
         await writeEmf().catch(() => undefined);
         await cohost.stop();

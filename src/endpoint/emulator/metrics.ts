@@ -56,6 +56,10 @@ export interface ContainerSeries {
   cpuTimeStartNs?: number;
   cpuTimeNs?: number;
   invocationsAtCpuStart: number;
+  /** `GET /ping` sent after start-up (see `healthInterval`), how many did not get 200, and the last such answer. */
+  healthChecks: number;
+  healthFailures: number;
+  lastHealthFailure?: string;
   pending: Pending;
 }
 
@@ -95,7 +99,17 @@ export class EndpointMetrics {
 
   constructor(readonly o: MetricsOptions) {
     for (const h of o.hostnames) {
-      this.containers.set(h, { invocations: 0, invocation4xx: 0, invocation5xx: 0, containerLatency: emptyStat(), overheadLatency: emptyStat(), invocationsAtCpuStart: 0, pending: emptyPending() });
+      this.containers.set(h, {
+        invocations: 0,
+        invocation4xx: 0,
+        invocation5xx: 0,
+        containerLatency: emptyStat(),
+        overheadLatency: emptyStat(),
+        invocationsAtCpuStart: 0,
+        healthChecks: 0,
+        healthFailures: 0,
+        pending: emptyPending(),
+      });
     }
   }
 
@@ -138,6 +152,17 @@ export class EndpointMetrics {
         s.invocation5xx++;
         s.pending.e5++;
       }
+    }
+  }
+
+  /** One health check of a container in service: `failure` describes an answer other than 200. */
+  recordHealthCheck(hostname: string, failure?: string): void {
+    const s = this.containers.get(hostname);
+    if (!s) return;
+    s.healthChecks++;
+    if (failure !== undefined) {
+      s.healthFailures++;
+      s.lastHealthFailure = failure;
     }
   }
 
@@ -222,6 +247,7 @@ export class EndpointMetrics {
         peakMemoryBytes: s.peakMemoryBytes,
         startupMemoryBytes: s.startupMemoryBytes,
         cpuMsPerInvocation: this.cpuMsPerInvocation(name),
+        healthChecks: { sent: s.healthChecks, failed: s.healthFailures, ...(s.lastHealthFailure !== undefined ? { lastFailure: s.lastHealthFailure } : {}) },
       })),
       variant: {
         dimensions: { EndpointName: endpointName, VariantName: variantName },
@@ -306,7 +332,7 @@ export class EndpointMetrics {
 
   /** A fixed-width table (live view and shutdown summary). */
   table(): string {
-    const head = ['ContainerName', 'Invocations', '4XX', '5XX', 'ContainerLatency avg', 'OverheadLatency avg', 'CPU%', 'Mem%', 'Memory'];
+    const head = ['ContainerName', 'Invocations', '4XX', '5XX', 'ContainerLatency avg', 'OverheadLatency avg', 'CPU%', 'Mem%', 'Memory', 'Ping fails'];
     const rows: string[][] = [];
     for (const [name, s] of this.containers) {
       rows.push([
@@ -319,10 +345,11 @@ export class EndpointMetrics {
         fmtPct(s.cpuUtilization),
         fmtPct(s.memoryUtilization),
         fmtBytes(s.memoryBytes),
+        s.healthChecks ? `${s.healthFailures}/${s.healthChecks}` : '',
       ]);
     }
     const v = this.variant;
-    rows.push([`(variant ${this.o.variantName})`, String(v.invocations), String(v.invocation4xx), String(v.invocation5xx), '', fmtUs(avg(v.overheadLatency)), fmtPct(this.variantCpuUtilization()), fmtPct(this.variantMemoryUtilization()), '']);
+    rows.push([`(variant ${this.o.variantName})`, String(v.invocations), String(v.invocation4xx), String(v.invocation5xx), '', fmtUs(avg(v.overheadLatency)), fmtPct(this.variantCpuUtilization()), fmtPct(this.variantMemoryUtilization()), '', '']);
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
     return [`${this.o.endpointName} / ${this.o.variantName}${this.o.instanceType ? ` on ${this.o.instanceType}` : ''}`, line(head), ...rows.map(line)].join('\n');
@@ -348,6 +375,13 @@ export class EndpointMetrics {
     const lat = [...this.containers.entries()].filter(([, s]) => s.containerLatency.count >= min).map(([hostname, s]) => ({ hostname, value: avg(s.containerLatency) }));
     const b = disparityAdvice(lat, ratio, 'average ContainerLatency', (v) => fmtUs(v));
     if (b) out.push(b);
+    for (const [hostname, s] of this.containers) {
+      if (s.healthFailures === 0) continue;
+      out.push(
+        `${hostname} failed ${s.healthFailures} of ${s.healthChecks} GET /ping health checks after start-up (last: ${s.lastHealthFailure}): ` +
+          'SageMaker keeps pinging containers in service and treats an instance whose container stops answering 200 as unhealthy (it is replaced)',
+      );
+    }
     return out;
   }
 }
@@ -372,6 +406,8 @@ export interface MetricsSnapshot {
     peakMemoryBytes?: number;
     startupMemoryBytes?: number;
     cpuMsPerInvocation?: number;
+    /** `GET /ping` after start-up, as SageMaker keeps sending it to containers in service. */
+    healthChecks: { sent: number; failed: number; lastFailure?: string };
   }>;
   variant: {
     dimensions: { EndpointName: string; VariantName: string };
