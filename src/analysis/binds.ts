@@ -3,6 +3,8 @@ import type { Location } from '../model/location.js';
 import { locateInFile, type VirtualFile } from '../model/vfs.js';
 import { appFiles, languageOf, type FileLanguage } from './app-files.js';
 import { BIND_ENV, portFromText, type PortValue } from './port-value.js';
+import { HOLE, callArgsAt, pythonCommands, type PythonCommand } from './python-commands.js';
+import { blankComments } from './routes.js';
 import { Scope, type ExprLanguage } from './scope.js';
 import { joinShellLines } from './shell.js';
 
@@ -107,9 +109,15 @@ export function analyseBinds(model: ContainerModel): BindAnalysis {
       case 'shell':
         shellSites(text, fileScopes.get(f)!, at, analysis);
         break;
-      case 'python':
-        pythonSites(text, fileScopes.get(f)!, at, analysis, /gunicorn|\.conf\.py$/.test(f.path));
+      case 'python': {
+        const commands = pythonCommands(blankComments(text, 'python'));
+        const covered = new Set<number>();
+        const pos = positions(text);
+        for (const c of commands) for (let l = pos(c.start).line; l <= pos(c.end).line; l++) covered.add(l);
+        pythonSites(text, fileScopes.get(f)!, at, analysis, /gunicorn|\.conf\.py$/.test(f.path), covered);
+        pythonCommandSites(commands, fileScopes.get(f)!, pos, at, analysis);
         break;
+      }
       case 'js':
         jsSites(text, Scope.fromText('js', text, imageEnv, shellScope), at, analysis);
         break;
@@ -157,6 +165,12 @@ const SERVER_COMMAND = /\b(gunicorn|uvicorn|hypercorn|daphne|waitress-serve|flas
 /** Triton's listeners: the SageMaker one (with --allow-sagemaker=true) and HTTP, gRPC, metrics. */
 const TRITON_FLAGS = /(?:^|\s)(--sagemaker-port|--http-port|--grpc-port|--metrics-port)(?:=|\s+)("[^"]*"|'[^']*'|[^\s;&|]+)/g;
 
+/** What a command line needs of its scope: values resolved, and the words of variables it expands. */
+interface CommandScope {
+  resolve(value: string, line: number): PortValue;
+  assignmentsOf(name: string): Array<{ expr: string; line: number }>;
+}
+
 function shellSites(text: string, scope: Scope, at: At, analysis: BindAnalysis): void {
   for (const { line, text: cmd, lines } of joinShellLines(text)) {
     if (/^\s*#/.test(cmd)) continue;
@@ -174,7 +188,7 @@ type Locate = (offset: number, length: number) => Location;
  * (`tritonserver $SAGEMAKER_ARGS`, `vllm serve "${ARGS[@]}"`) are read from every assignment of
  * the variable in the script (`ARGS=(--port 8080)`, `SAGEMAKER_ARGS="$SAGEMAKER_ARGS --sagemaker-port=…"`).
  */
-function scanCommand(cmd: string, scope: Scope, analysis: BindAnalysis, locate: Locate, line: number, atLine?: (line: number) => Location): void {
+function scanCommand(cmd: string, scope: CommandScope, analysis: BindAnalysis, locate: Locate, line: number, atLine?: (line: number) => Location): void {
   const server = SERVER_COMMAND.exec(cmd)?.[1];
   if (!server) return;
   const pieces: Array<{ text: string; locate: Locate }> = [{ text: cmd, locate }];
@@ -266,31 +280,8 @@ function collectSubstitutions(text: string, scope: Scope, analysis: BindAnalysis
 
 /** The text between the brackets of a call whose `(` is at `open`, and its top-level arguments. */
 function callArgs(text: string, open: number): { args: string[]; end: number } {
-  let depth = 0;
-  let quote: string | undefined;
-  let start = open + 1;
-  const args: string[] = [];
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === '"' || c === "'") quote = c;
-    else if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') {
-      depth--;
-      if (depth === 0) {
-        args.push(text.slice(start, i).trim());
-        return { args: args.filter(Boolean), end: i };
-      }
-    } else if (c === ',' && depth === 1) {
-      args.push(text.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  return { args: args.filter(Boolean), end: text.length };
+  const { args, end } = callArgsAt(text, open);
+  return { args: args.map((a) => a.text), end };
 }
 
 const unquote = (s: string): string => s.trim().replace(/^[rbuf]*(['"])([\s\S]*)\1$/, '$2');
@@ -375,11 +366,13 @@ const PLACEHOLDER = /(?<!\$)\$\{?[A-Za-z_]\w*\}?|%[A-Za-z_]\w*%|\{\{?\s*[A-Za-z_
 // Python
 // ---------------------------------------------------------------------------------------------
 
-function pythonSites(text: string, scope: Scope, at: At, analysis: BindAnalysis, isGunicornConfig: boolean): void {
+function pythonSites(text: string, scope: Scope, at: At, analysis: BindAnalysis, isGunicornConfig: boolean, commandLines: Set<number>): void {
   const lines = text.split(/\r?\n/);
   let mainGuardIndent = -1;
   lines.forEach((raw, i) => {
     const n = i + 1;
+    // Lines of a subprocess/os.exec call are read as a command line (pythonCommandSites).
+    if (commandLines.has(n)) return;
     const line = raw.replace(/#.*$/, '');
     const indent = raw.length - raw.trimStart().length;
     if (/^\s*if\s+__name__\s*==\s*['"]__main__['"]\s*:/.test(raw)) mainGuardIndent = indent;
@@ -410,6 +403,72 @@ function pythonSites(text: string, scope: Scope, at: At, analysis: BindAnalysis,
       push('nginx listen', (m[1] || m[2]).trim());
     }
   });
+}
+
+/** Maps an offset of `text` to its 1-based line and column (line starts computed once). */
+function positions(text: string): (offset: number) => { line: number; column: number } {
+  let starts: number[] | undefined;
+  return (offset) => {
+    if (!starts) {
+      starts = [0];
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    }
+    let [lo, hi] = [0, starts.length - 1];
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo] + 1 };
+  };
+}
+
+const HAS_HOLE = /\$\{__py_\d+\}/;
+
+/**
+ * Server commands that Python code starts (`subprocess.Popen([...])`, `os.execvp(...)`,
+ * `os.system("...")`): the words are read by the same flag reader as shell scripts. A value
+ * written as Python (`str(port)`, an f-string field, a `.format` argument) is resolved in the
+ * file's Python scope; `$VAR` only when a shell runs the command (`shell=True`, `os.system`).
+ */
+function pythonCommandSites(commands: PythonCommand[], scope: Scope, pos: ReturnType<typeof positions>, at: At, analysis: BindAnalysis): void {
+  if (!commands.length) return;
+  const shellScope = new Scope('shell', scope.imageEnv, scope.parent);
+  for (const cmd of commands) {
+    // The words joined into one command line; an offset in it maps back to the element it came from.
+    let line = '';
+    const spans: Array<{ from: number; to: number; start: number; end: number }> = [];
+    for (const w of cmd.words) {
+      if (line) line += ' ';
+      spans.push({ from: line.length, to: line.length + w.text.length, start: w.start, end: w.end });
+      line += w.text;
+    }
+    const callLine = pos(cmd.start).line;
+    const locate: Locate = (offset) => {
+      const span = spans.find((s) => offset >= s.from && offset < s.to) ?? spans[spans.length - 1];
+      const [a, b] = [pos(span.start), pos(span.end)];
+      return at(a.line, a.column, b.line === a.line ? b.column : undefined);
+    };
+    const render = (v: string) => v.replace(HOLE, (_, n: string) => `{${cmd.holes[Number(n)]?.expr ?? '?'}}`);
+    const resolver: CommandScope = {
+      assignmentsOf: () => [],
+      resolve: (value) => {
+        const v = value.replace(/^(['"])(.*)\1$/, '$2');
+        if (/^unix:|\.sock$/.test(v)) return { kind: 'unix' };
+        // The port part (after the last `:` of host:port or a URL) is one Python expression.
+        const one = /^(?:[^:]*:)*\$\{__py_(\d+)\}(?:\/.*)?$/.exec(v);
+        const hole = one ? cmd.holes[Number(one[1])] : undefined;
+        if (hole) return scope.resolve(hole.expr, pos(hole.offset).line);
+        if (HAS_HOLE.test(v)) return { kind: 'unknown', expr: render(v) };
+        if (v.includes('$')) return cmd.shell ? shellScope.resolve(v, callLine) : { kind: 'unknown', expr: `${v} (an argument list: no shell expands it)` };
+        const port = portFromText(v);
+        return port ? { kind: 'literal', port, via: [] } : { kind: 'unknown', expr: v };
+      },
+    };
+    const before = analysis.sites.length;
+    scanCommand(line, resolver, analysis, locate, callLine);
+    for (const site of analysis.sites.slice(before)) site.expr = render(site.expr);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
