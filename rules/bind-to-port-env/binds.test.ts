@@ -24,6 +24,7 @@ function sitesOf(files: Record<string, string>): string[] {
 
 const short = (s: BindSite) => `${s.server} ${s.role} ${s.port.kind === 'literal' ? s.port.port : s.port.kind} @${s.location.line}`;
 const py = (code: string) => sitesOf({ Dockerfile: 'FROM python:3.12\nCOPY serve.py /app/serve.py\n', 'serve.py': code });
+const r = (code: string, env = '') => sitesOf({ Dockerfile: `FROM r-base\n${env}COPY serve.R /app/serve.R\n`, 'serve.R': code });
 
 describe('Python server commands in argument lists', () => {
   it('reads subprocess lists written in place, over several lines', () => {
@@ -67,3 +68,25 @@ describe('Python server commands in argument lists', () => {
   });
 });
 
+describe('R servers', () => {
+  it('reads plumber run()/pr_run() ports, named, positional and through a pipe', () => {
+    expect(r('library(plumber)\npr <- pr("api.R")\npr_run(pr, host = "0.0.0.0", port = 8080)\n')).toEqual(['plumber pr_run(port=…) serving 8080 @3']);
+    expect(r('pr("api.R") |> pr_run("0.0.0.0", 8000)\n')).toEqual(['plumber pr_run(port=…) serving 8000 @1']);
+    expect(r('plumber::plumb("x.R")$run(port=8123)\n')).toEqual(['plumber $run(port=…) serving 8123 @1']);
+  });
+  it('follows Sys.getenv through <-, = and -> assignments and as.integer()', () => {
+    expect(r('library(plumber)\nport <- as.integer(Sys.getenv("SAGEMAKER_BIND_TO_PORT", unset = "8080"))\napp <- plumb("api.R")\napp$run(host = "0.0.0.0", port = port)\n')).toEqual(['plumber $run(port=…) serving bind-env @4']);
+    expect(r('Sys.getenv("SAGEMAKER_BIND_TO_PORT") -> p\nif (p == "") p <- "8080"\nr <- plumber::pr("a.R")\nr$run(port = as.numeric(p))\n')).toEqual(['plumber $run(port=…) serving bind-env @4']);
+    expect(r('library(plumber)\np = Sys.getenv("PORT", "8000")\npr("a.R") %>% pr_run(port = strtoi(p))\n')).toEqual(['plumber pr_run(port=…) serving 8000 @3']);
+  });
+  it('without a port: the plumber.port option, else $PLUMBER_PORT (unknown unless the image sets it)', () => {
+    expect(r('library(plumber)\npr("a.R") %>% pr_run(host = "0.0.0.0")\n')).toEqual(['plumber pr_run(port=…) serving unknown @2']);
+    expect(r('library(plumber)\npr("a.R") %>% pr_run(host = "0.0.0.0")\n', 'ENV PLUMBER_PORT=8000\n')).toEqual(['plumber pr_run(port=…) serving 8000 @2']);
+    expect(r('library(plumber)\noptions(plumber.port = 7000)\np <- plumb("a.R")\np$run(host="0.0.0.0")\n')).toEqual(['plumber $run(port=…) serving 7000 @2']);
+  });
+  it('reads httpuv servers; ignores run() of other objects and commented code', () => {
+    expect(r('library(httpuv)\nrunServer("0.0.0.0", 8080, list(call = function(req) list(status = 200L)))\n')).toEqual(['httpuv runServer(port) serving 8080 @2']);
+    expect(r('job <- Job$new()\njob$run(port = 5)\n')).toEqual([]);
+    expect(r('library(plumber)\n# pr_run(pr, port = 8080)\n')).toEqual([]);
+  });
+});

@@ -10,6 +10,7 @@ const ID = 'bind-to-port-env';
 export function bindFix(site: BindSite): string {
   const s = site.server;
   if (s.startsWith('nginx')) return `listen \${${BIND_ENV}}; in a template that the start-up script fills with envsubst, or sed the port in from $${BIND_ENV} before nginx starts`;
+  if (/\.[Rr]$/.test(site.location.file) && /^(plumber|httpuv)/.test(s)) return `port = as.integer(Sys.getenv("${BIND_ENV}", "8080"))`;
   if (/^gunicorn bind$/.test(s)) return `bind = f"0.0.0.0:{os.environ.get('${BIND_ENV}', '8080')}"`;
   if (/run\(|serve\(|HTTP server|listen\(\)/.test(s) && site.location.file.endsWith('.py')) return `port=int(os.environ.get("${BIND_ENV}", 8080))`;
   if (/listen\(\)/.test(s)) return `listen(Number(process.env.${BIND_ENV} ?? 8080))`;

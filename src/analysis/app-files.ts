@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ContainerModel } from '../model/container-model.js';
 import type { VirtualFile } from '../model/vfs.js';
 
-export type FileLanguage = 'shell' | 'python' | 'js' | 'nginx' | 'properties' | 'yaml' | 'supervisor' | 'jvm' | 'go';
+export type FileLanguage = 'shell' | 'python' | 'js' | 'nginx' | 'properties' | 'yaml' | 'supervisor' | 'jvm' | 'go' | 'r';
 
 /**
  * Globs of files the build-context rules read. Image sources keep only these in memory.
@@ -23,6 +23,8 @@ export const APP_FILE_GLOBS = [
   '**/*.scala',
   '**/*.kt',
   '**/*.go',
+  '**/*.R',
+  '**/*.r',
   '**/nginx*.conf',
   '**/nginx/**/*.conf',
   '**/*.conf.template',
@@ -93,12 +95,14 @@ export function languageOf(f: VirtualFile, text?: string): FileLanguage | undefi
   if (/\.(sh|bash)$/.test(base)) return 'shell';
   if (/\.(java|scala|kt)$/.test(base)) return 'jvm';
   if (/\.go$/.test(base) && !/_test\.go$/.test(base)) return 'go';
+  if (/\.[Rr]$/.test(base)) return 'r';
   if (base === 'setup.py') return 'python';
   if (!base.includes('.')) {
     const head = text ?? f.text()?.slice(0, 200);
     if (head === undefined) return base === 'serve' ? 'shell' : undefined;
     if (/^#!.*\bpython/.test(head)) return 'python';
     if (/^#!.*\bnode/.test(head)) return 'js';
+    if (/^#!.*\bRscript\b/.test(head)) return 'r';
     if (/^#!.*\b(sh|bash|dash|ash|busybox)\b/.test(head) || base === 'serve' || /entrypoint|^start/.test(base)) return 'shell';
   }
   return undefined;

@@ -127,6 +127,9 @@ export function analyseBinds(model: ContainerModel): BindAnalysis {
       case 'go':
         goSites(text, Scope.fromText('go', text, imageEnv, shellScope), at, analysis);
         break;
+      case 'r':
+        rSites(text, Scope.fromText('r', text, imageEnv, shellScope), at, analysis);
+        break;
       case 'nginx':
         nginxSites(text, at, analysis);
         break;
@@ -529,6 +532,63 @@ function goSites(text: string, scope: Scope, at: At, analysis: BindAnalysis): vo
     const col = (raw[line - 1] ?? '').indexOf(expr) + 1;
     const port = expr === 'os.Getenv("PORT") or 8080' ? ({ kind: 'literal', port: 8080, via: [], envDefault: 'PORT' } as PortValue) : scope.resolve(expr, line + 1);
     analysis.sites.push({ location: at(line, col || undefined, col ? col + expr.length : undefined), server, role: 'serving', port, expr });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// R: plumber and httpuv
+// ---------------------------------------------------------------------------------------------
+
+/** `x$run(`, `pr_run(`, `httpuv::runServer(` / `startServer(` / `startDaemonizedServer(`. */
+const R_SERVER_CALL = /(\$\s*run|\bpr_run|\b(?:httpuv\s*::\s*)?(?:runServer|startServer|startDaemonizedServer))\s*\(/g;
+/** Expressions that make a plumber router: `plumb("x.R")`, `pr()`, `pr_get(...)`, `Plumber$new()`, `plumber::…`. */
+const PLUMBER_ROUTER = /\b(?:plumber\s*::\s*)?(?:plumb|pr|plumb_api|pr_[a-z_]+)\s*\(|\bPlumber\s*\$\s*new\s*\(/;
+
+function rSites(original: string, scope: Scope, at: At, analysis: BindAnalysis): void {
+  if (!/run|Server/.test(original)) return;
+  const text = blankComments(original, 'r');
+  const pos = positions(text);
+  const usesPlumber = /\b(?:library|require|requireNamespace)\(\s*['"]?plumber\b|\bplumber\s*::/.test(text);
+  const usesHttpuv = /\b(?:library|require|requireNamespace)\(\s*['"]?httpuv\b|\bhttpuv\s*::/.test(text);
+  // options(plumber.port = …) is where plumber's run() takes the port from when none is given.
+  const option = /\boptions\s*\([^)]*?\bplumber\.port\s*=\s*([^,)]+(?:\([^()]*\))?)/.exec(text);
+  for (const m of text.matchAll(R_SERVER_CALL)) {
+    const callee = m[1].replace(/\s+/g, '');
+    const line = pos(m.index!).line;
+    let server: string;
+    let index: number;
+    if (callee === '$run') {
+      // Only a plumber router's run(): the receiver is assigned from plumb()/pr()/…, or is such a call.
+      const before = text.slice(text.lastIndexOf('\n', m.index!) + 1, m.index!);
+      const receiver = /([A-Za-z.][\w.]*)\s*$/.exec(before)?.[1];
+      const assigned = receiver ? scope.lookup(receiver, line + 1) : undefined;
+      const isRouter = receiver ? (assigned !== undefined ? PLUMBER_ROUTER.test(assigned) : usesPlumber) : PLUMBER_ROUTER.test(before);
+      if (!isRouter) continue;
+      [server, index] = ['plumber $run(port=…)', 1];
+    } else if (callee === 'pr_run') {
+      // `pr %>% pr_run(port = …)`: the router comes through the pipe, so positions shift by one.
+      const piped = /(%>%|\|>)\s*$/.test(text.slice(Math.max(0, m.index! - 200), m.index!));
+      [server, index] = ['plumber pr_run(port=…)', piped ? 1 : 2];
+    } else {
+      if (!usesHttpuv) continue;
+      [server, index] = [`httpuv ${callee.replace(/^httpuv::/, '')}(port)`, 1];
+    }
+    const open = m.index! + m[0].length - 1;
+    const { args } = callArgsAt(text, open);
+    const named = args.find((a) => /^port\s*=(?!=)/.test(a.text));
+    const positional = args.filter((a) => !/^[A-Za-z.][\w.]*\s*=(?!=)/.test(a.text));
+    const arg = named ? { text: named.text.replace(/^port\s*=\s*/, ''), start: named.start + named.text.length - named.text.replace(/^port\s*=\s*/, '').length } : positional[index];
+    let expr: string;
+    let location: Location;
+    if (arg) {
+      const [a, b] = [pos(arg.start), pos(arg.start + arg.text.length)];
+      [expr, location] = [arg.text, at(a.line, a.column, a.line === b.line ? b.column : undefined)];
+    } else if (server.startsWith('plumber')) {
+      // No port: plumber reads the plumber.port option, then $PLUMBER_PORT, else picks a random port.
+      const p = pos(option ? option.index! + option[0].length - option[1].length : m.index!);
+      [expr, location] = [option?.[1].trim() ?? 'get_option_or_env("plumber.port", NULL)', at(p.line, p.column)];
+    } else continue;
+    analysis.sites.push({ location, server, role: 'serving', port: scope.resolve(expr, line + 1), expr });
   }
 }
 

@@ -187,7 +187,7 @@ function lineAt(text: string, offset: number): number {
  * The text with comments replaced by spaces (offsets and lines kept), so that a comment never
  * joins a route call or fakes one. Strings are skipped, so `"http://x"` and `"#fff"` stay.
  */
-export function blankComments(text: string, lang: 'python' | 'js'): string {
+export function blankComments(text: string, lang: 'python' | 'js' | 'r'): string {
   const out = text.split('');
   let quote: string | undefined;
   for (let i = 0; i < out.length; i++) {
@@ -201,7 +201,7 @@ export function blankComments(text: string, lang: 'python' | 'js'): string {
       quote = c;
       continue;
     }
-    const lineComment = lang === 'python' ? c === '#' : c === '/' && text[i + 1] === '/';
+    const lineComment = lang === 'python' || lang === 'r' ? c === '#' : c === '/' && text[i + 1] === '/';
     const blockComment = lang === 'js' && c === '/' && text[i + 1] === '*';
     if (lineComment || blockComment) {
       const end = lineComment ? text.indexOf('\n', i) : text.indexOf('*/', i + 2) + 2;

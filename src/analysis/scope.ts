@@ -9,8 +9,8 @@ export interface ImageEnvValue {
   raw?: string;
 }
 
-/** `jvm`: Java, Scala, Kotlin; `spring`: Java properties / Spring placeholders (`${X:d}`, MMS `$$X$$`). */
-export type ExprLanguage = 'shell' | 'python' | 'js' | 'spring' | 'jvm' | 'go';
+/** `jvm`: Java, Scala, Kotlin; `spring`: Java properties / Spring placeholders (`${X:d}`, MMS `$$X$$`); `r`: R scripts. */
+export type ExprLanguage = 'shell' | 'python' | 'js' | 'spring' | 'jvm' | 'go' | 'r';
 
 interface Assignment {
   expr: string;
@@ -47,7 +47,12 @@ export class Scope {
       if (lang === 'jvm' || lang === 'go') {
         while (/(=|\?|:|\(|,|&&|\|\||\+)\s*$/.test(line.replace(/\/\/.*$/, '')) && i + 1 < lines.length && i - first < 6) line = line.replace(/\/\/.*$/, '') + ' ' + lines[++i].trim();
       }
-      const indent = line.length - line.trimStart().length;
+      // R: after `<-`, `(`, `,`, an operator or a pipe (`%>%`, `|>`) the statement goes on.
+      if (lang === 'r') {
+        while (R_CONTINUED.test(stripRComment(line)) && i + 1 < lines.length && i - first < 6) line = stripRComment(line) + ' ' + lines[++i].trim();
+      }
+      // R `if (port == "") port <- "8080"` on one line is as conditional as an indented default.
+      const indent = line.length - line.trimStart().length + (lang === 'r' && /^\s*(?:if\s*\(|\}?\s*else\b)/.test(line) ? 1 : 0);
       for (const [name, expr] of assignmentsIn(lang, line)) scope.assign(name, expr, first + 1, indent);
     }
     return scope;
@@ -182,7 +187,7 @@ function pickBest(values: PortValue[]): PortValue | undefined {
 
 /** `int(x)`, `Number(x)`, `str(x)`, `parseInt(x, 10)`: look inside. */
 function stripCall(s: string): string {
-  const m = /^(?:int|str|Number|parseInt|String|Integer\.parseInt|Integer\.valueOf|new Integer|strconv\.Atoi)\((.*?)(?:,\s*10)?\)$/.exec(s);
+  const m = /^(?:int|str|Number|parseInt|String|Integer\.parseInt|Integer\.valueOf|new Integer|strconv\.Atoi|as\.integer|as\.numeric|strtoi)\((.*?)(?:,\s*10L?)?\)$/.exec(s);
   return m ? m[1] : s;
 }
 
@@ -222,6 +227,14 @@ export function envRefs(lang: ExprLanguage, expr: string): EnvRef[] {
   } else if (lang === 'go') {
     const re = /os\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_]\w*)"\s*\)/g;
     while ((m = re.exec(expr))) out.push({ name: m[1] });
+  } else if (lang === 'r') {
+    // Sys.getenv("X"), Sys.getenv("X", "8080"), Sys.getenv("X", unset = 8080); plumber's
+    // get_option_or_env("plumber.port", 8000) reads the option, then $PLUMBER_PORT.
+    const re = /Sys\.getenv\(\s*(['"])([A-Za-z_]\w*)\1\s*(?:,\s*(?:unset\s*=\s*)?([^,()]+?))?\s*\)|get_option_or_env\(\s*(['"])plumber\.port\4\s*(?:,\s*([^,()]+?))?\s*\)/g;
+    while ((m = re.exec(expr))) {
+      if (m[2]) out.push({ name: m[2], fallback: m[3] });
+      else out.push({ name: 'PLUMBER_PORT', fallback: m[5] === undefined || m[5] === 'NULL' ? undefined : m[5] });
+    }
   } else {
     // Spring / Java properties: ${NAME:default}; Multi Model Server: a whole value `$$NAME$$`
     // is replaced with the environment variable NAME when the server reads its config.
@@ -291,8 +304,32 @@ export function assignmentsIn(lang: ExprLanguage, line: string): Array<[string, 
   } else if (lang === 'go') {
     m = /^\s*(?:var\s+|const\s+)?([A-Za-z_]\w*)(?:\s*,\s*[A-Za-z_]\w*)?\s*(?:[\w.]+\s*)?:?=(?!=)\s*(.+?)\s*(\/\/.*)?$/.exec(line);
     if (m) out.push([m[1], m[2]]);
+  } else if (lang === 'r') {
+    // `port <- …`, `port <<- …`, `port = …`, `if (…) port <- …`, and right assignment `… -> port`.
+    const code = stripRComment(line);
+    m = /^\s*(?:(?:\}\s*)?(?:else\s+)?if\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*\{?\s*|\}?\s*else\s*\{?\s*)?([A-Za-z.][\w.]*)\s*(?:<<?-|=(?!=))\s*(.+?)\s*[;}]?\s*$/.exec(code);
+    if (m && !/^\.?\d/.test(m[1])) out.push([m[1], m[2]]);
+    else if ((m = /^\s*(.+?)\s*->>?\s*([A-Za-z.][\w.]*)\s*$/.exec(code))) out.push([m[2], m[1]]);
   }
   return out;
+}
+
+/** An R line ends in the middle of a statement (`<-`, an open bracket, a comma, an operator or a pipe). */
+const R_CONTINUED = /(<-|=|\(|,|&&|\|\||\+|%>%|\|>|%\|\|%)\s*$/;
+
+/** An R line without its `#` comment (a `#` inside quotes stays). */
+function stripRComment(line: string): string {
+  if (!line.includes('#')) return line;
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#') return line.slice(0, i).trimEnd();
+  }
+  return line;
 }
 
 function unquoteShell(s: string): string {
