@@ -69,7 +69,8 @@ function selectAppFiles(model: ContainerModel): VirtualFile[] {
   return model.files.all().filter((f) => {
     if (f.type !== 'file') return false;
     if (f.origin.kind === 'layer' && SYSTEM_PREFIXES.some((p) => f.path.startsWith(p)) && !isServerConfig(f.path)) return false;
-    if (SKIP_SEGMENTS.test(f.path)) return false;
+    // Below a JVM source root, folders are package names (`com/example/`), not docs or examples.
+    if (SKIP_SEGMENTS.test(f.path.replace(/(\/src\/main\/(?:java|scala|kotlin)\/).*$/, '$1'))) return false;
     if (/(^|\/)(test_[^/]*|[^/]*_test)\.py$/.test(f.path)) return false;
     return languageOf(f) !== undefined || isManifest(f.path);
   });

@@ -1,5 +1,5 @@
-#* @get /ping
+#' @get /ping
 function() { "" }
 
-#* @post /invocations
+#' @post /invocations
 function(req) { req$postBody }
