@@ -41,6 +41,12 @@ describe('Python server commands in argument lists', () => {
     const code = 'import os, subprocess\nport = os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080")\ncmd = ["gunicorn", "app:app"]\ncmd += ["--bind", f"0.0.0.0:{port}"]\ncmd.extend(["--workers", "2"])\ncmd = cmd + ["--metrics-port", "9100"]\nsubprocess.run(cmd, check=True)\n';
     expect(py(code)).toEqual(['gunicorn --metrics-port internal 9100 @6', 'gunicorn --bind serving bind-env @4']);
   });
+  it('follows each reassignment once (a long cmd = cmd + [...] chain stays linear, capped at the hop limit)', () => {
+    const chain = (n: number) => 'import subprocess\ncmd = ["gunicorn", "app:app"]\n' + Array.from({ length: n }, (_, i) => `cmd = cmd + ["--x${i}", "v"]\ncmd += ["--y", "z"]\n`).join('') + 'cmd += ["--bind", "0.0.0.0:8080"]\nsubprocess.Popen(cmd)\n';
+    expect(py(chain(5))).toEqual(['gunicorn --bind serving 8080 @13']);
+    // Beyond the hop limit the start of the list (the server name) is not known: no site, no guess.
+    expect(py(chain(40))).toEqual([]);
+  });
   it('resolves f-strings, .format and % arguments in the Python scope', () => {
     const code = 'import os\nimport subprocess as sp\nlow = int(os.environ["SAGEMAKER_SAFE_PORT_RANGE"].split("-")[0])\nsp.Popen(["tensorflow_model_server", "--rest_api_port={}".format(os.environ["SAGEMAKER_BIND_TO_PORT"]), "--port=%d" % low])\n';
     expect(py(code)).toEqual(['tensorflow_model_server --port internal safe-range @4', 'tensorflow_model_server --rest_api_port serving bind-env @4']);

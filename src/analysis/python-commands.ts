@@ -204,9 +204,17 @@ function variableElements(name: string, before: number, ctx: ListContext): Eleme
   if (ctx.seen.length > MAX_HOPS) return undefined;
   const inner: ListContext = { ...ctx, seen: [...ctx.seen, name] };
   const re = new RegExp(`(^|\\n)[ \\t]*${name}[ \\t]*(\\+=|=(?!=))[ \\t]*|\\b${name}\\s*\\.\\s*(append|extend)\\s*\\(`, 'g');
+  const steps = [...ctx.text.matchAll(re)].filter((m) => m.index! < before);
+  // Only the last plain assignment counts (earlier ones are overwritten): each hop reads one.
+  let first = 0;
+  for (let i = steps.length - 1; i >= 0; i--) {
+    if (steps[i][2] === '=') {
+      first = i;
+      break;
+    }
+  }
   let elements: Element[] | undefined;
-  for (const m of ctx.text.matchAll(re)) {
-    if (m.index! >= before) break;
+  for (const m of steps.slice(first)) {
     if (m[3]) {
       const { args } = callArgsAt(ctx.text, m.index! + m[0].length - 1);
       if (!args[0]) continue;
