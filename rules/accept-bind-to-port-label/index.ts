@@ -1,4 +1,6 @@
-import { defineRule, docsUrl } from '../../src/engine/types.js';
+import { defineRule, docsUrl, type Fix } from '../../src/engine/types.js';
+import type { ContainerModel } from '../../src/model/container-model.js';
+import { offsetAt, type Location } from '../../src/model/location.js';
 
 export const LABEL_KEY = 'com.amazonaws.sagemaker.capabilities.accept-bind-to-port';
 const ID = 'accept-bind-to-port-label';
@@ -17,6 +19,7 @@ export default defineRule({
     defaultSeverity: 'error',
     description: `The image must carry LABEL ${LABEL_KEY}=true to join a multi-container endpoint.`,
     docsUrl: docsUrl(ID),
+    fixable: true,
   },
   check({ model, report }) {
     const label = model.labels.get(LABEL_KEY);
@@ -37,6 +40,8 @@ export default defineRule({
         message: `label ${LABEL_KEY} is "${label.value}", not "true"${caseOnly ? ' (the value is compared as written: use lower case)' : ''}; SageMaker will answer ${sagemakerError(model.name)}`,
         location: label.location,
         help: `write LABEL ${LABEL_KEY}=true`,
+        // Only a label written in this stage: changing a parent stage's would change that image too.
+        fix: label.inheritedFrom === undefined ? replaceFix(model, label.location, `${LABEL_KEY}=true`, `set ${LABEL_KEY}=true`) : undefined,
       });
       return;
     }
@@ -66,6 +71,31 @@ export default defineRule({
       message: `label ${LABEL_KEY}=true is missing; in a multi-container endpoint SageMaker will answer ${sagemakerError(model.name)}`,
       location: model.subjectLocation,
       help: fix,
+      fix: insertAfterFix(model, model.subjectLocation, `LABEL ${LABEL_KEY}=true`),
     });
   },
 });
+
+/** The Dockerfile's text when `loc` is in a Dockerfile read from disk (not stdin, not an image). */
+function dockerfileText(model: ContainerModel, loc: Location): string | undefined {
+  if (model.source !== 'dockerfile' || loc.image || loc.file === '<stdin>' || loc.line === undefined) return undefined;
+  return model.sourceTexts.get(loc.file);
+}
+
+/** Replaces the text at `loc` (a LABEL's key=value) with `text`. */
+function replaceFix(model: ContainerModel, loc: Location, text: string, description: string): Fix | undefined {
+  const source = dockerfileText(model, loc);
+  if (source === undefined || loc.endLine === undefined || loc.endColumn === undefined) return undefined;
+  const start = offsetAt(source, loc.line!, loc.column);
+  const end = offsetAt(source, loc.endLine, loc.endColumn);
+  return { file: loc.file, description: `${description} (line ${loc.line})`, edits: [{ start, end, text }] };
+}
+
+/** Adds `line` as a new line after the instruction at `loc` (the target stage's FROM). */
+function insertAfterFix(model: ContainerModel, loc: Location, line: string): Fix | undefined {
+  const source = dockerfileText(model, loc);
+  if (source === undefined || loc.endLine === undefined || loc.endColumn === undefined) return undefined;
+  const at = offsetAt(source, loc.endLine, loc.endColumn);
+  const eol = source.includes('\r\n') ? '\r\n' : '\n';
+  return { file: loc.file, description: `add ${line} after line ${loc.endLine}`, edits: [{ start: at, end: at, text: `${eol}${line}` }] };
+}

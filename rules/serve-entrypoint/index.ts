@@ -214,6 +214,8 @@ function checkExecutable(model: ContainerModel, f: VirtualFile, report: (f: Find
       message: `${f.path} is not executable (mode ${(f.mode ?? 0).toString(8)}), so running it fails with "permission denied"`,
       location: fileLocation(f),
       help: `COPY --chmod=755 ..., or RUN chmod +x ${f.path}, or commit the file with its executable bit (git update-index --chmod=+x)`,
+      // The file in the build context gets its executable bits (what `git update-index --chmod=+x` records).
+      fix: f.origin.kind === 'context' ? { file: f.origin.diskPath, description: `chmod +x ${f.origin.display}`, addMode: 0o111 } : undefined,
     });
     return;
   }

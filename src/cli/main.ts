@@ -8,6 +8,15 @@ import { STDIN_ARG, toolVersion } from './common.js';
 // turns it off. Node 20 has no such cache.
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
+// `smcl rules | head`: once the reader is gone, writes fail with EPIPE. Drop the rest of the
+// output instead of dying with a stack trace, and let the command finish so that its exit code
+// (0/1/2) still says what it found.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
+}
+
 // yargs through its CommonJS build on purpose: that build is one pre-bundled file and formats
 // help with wrap-ansi, so it loads in ~35 ms; the ESM entry loads ~20 modules (~70 ms) and its
 // cliui breaks help lines in the middle of words. Every pre-push hook pays this start-up.

@@ -59,6 +59,7 @@ function toFinding(meta: RuleMeta, input: FindingInput, configured: SeveritySett
     help: input.help,
     docsUrl: meta.docsUrl,
     subject,
+    ...(input.fix ? { fix: input.fix } : {}),
   };
 }
 

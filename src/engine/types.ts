@@ -31,6 +31,24 @@ export interface RuleMeta {
   files?: string[];
   /** Options the rule accepts from config, with defaults (e.g. a container limit). */
   defaultOptions?: Record<string, unknown>;
+  /** Some of its findings carry a fix that `smcl lint --fix` applies (see the rule's README). */
+  fixable?: boolean;
+}
+
+/**
+ * A change `smcl lint --fix` may make to a file of the user's repository (a Dockerfile or a
+ * build-context file). Edits are offsets into the file's text as smcl read it; the fixer
+ * refuses a file whose text changed since.
+ */
+export interface Fix {
+  /** Path of the file on disk, as the finding's location names it. */
+  file: string;
+  /** What the fix does, e.g. "add LABEL ...=true after the FROM on line 3". */
+  description: string;
+  /** Replace text[start, end) with `text`; edits of one fix must not overlap. */
+  edits?: Array<{ start: number; end: number; text: string }>;
+  /** Add these permission bits (e.g. 0o111: executable). */
+  addMode?: number;
 }
 
 export interface FindingInput {
@@ -40,6 +58,8 @@ export interface FindingInput {
   severity?: Severity;
   /** What to write instead; shown under the code frame. */
   help?: string;
+  /** A safe automatic fix, applied by `smcl lint --fix`. */
+  fix?: Fix;
 }
 
 export interface Finding {
@@ -51,6 +71,7 @@ export interface Finding {
   docsUrl: string;
   /** The Dockerfile, image or endpoint file the finding belongs to. */
   subject: string;
+  fix?: Fix;
 }
 
 export interface RuleContext<M> {

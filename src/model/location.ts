@@ -50,3 +50,14 @@ export function positionAt(text: string, offset: number): { line: number; column
   }
   return { line, column: offset - lineStart + 1 };
 }
+
+/** Offset in `text` of a 1-based line and column (lines end at LF, a CRLF's CR belongs to its line). */
+export function offsetAt(text: string, line: number, column = 1): number {
+  let offset = 0;
+  for (let l = 1; l < line; l++) {
+    const nl = text.indexOf('\n', offset);
+    if (nl === -1) return text.length;
+    offset = nl + 1;
+  }
+  return Math.min(text.length, offset + column - 1);
+}

@@ -30,5 +30,7 @@ export const stylish: Reporter = (results, { color }) => {
     c.total === 0
       ? paint('bold', `✔ no problems in ${results.length} ${results.length === 1 ? 'subject' : 'subjects'}`)
       : paint(c.error ? 'red' : c.warning ? 'yellow' : 'blue', `✖ ${c.total} ${c.total === 1 ? 'problem' : 'problems'} (${c.error} ${c.error === 1 ? 'error' : 'errors'}, ${c.warning} ${c.warning === 1 ? 'warning' : 'warnings'}, ${c.info} info) in ${withFindings} of ${results.length} ${results.length === 1 ? 'subject' : 'subjects'}`);
-  return (blocks.length ? blocks.join('\n\n') + '\n\n' : '') + summary + '\n';
+  const fixable = results.reduce((n, r) => n + r.findings.filter((f) => f.fix).length, 0);
+  const fixHint = fixable ? `\n  ${fixable} of them can be fixed with \`smcl lint --fix\`` : '';
+  return (blocks.length ? blocks.join('\n\n') + '\n\n' : '') + summary + fixHint + '\n';
 };

@@ -228,4 +228,68 @@ describe('smcl lint: targets, build args and endpoint files', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--jobs 0: expected a whole number/);
   }, 60_000);
+  it('--fix adds the label after the FROM and makes serve executable; without --fix nothing is written', () => {
+    // Without the label, and without the RUN chmod that makes the (non-executable) serve runnable.
+    const unfixed = BAD.replace('RUN chmod +x /opt/program/serve\n', '');
+    expect(unfixed).not.toBe(BAD);
+    const files = container(unfixed);
+    files['program/serve'] = { content: (files['program/serve'] as { content: string }).content, mode: 0o644 };
+    const dir = tempTree(files);
+    const dockerfile = path.join(dir, 'Dockerfile');
+    const serve = path.join(dir, 'program/serve');
+
+    const plain = smcl(['lint', dir, '--format', 'json']);
+    expect(plain.status).toBe(1);
+    const fixable = JSON.parse(plain.stdout).results[0].findings.filter((f: { fix?: unknown }) => f.fix).map((f: { ruleId: string }) => f.ruleId);
+    expect(fixable.sort()).toEqual(['accept-bind-to-port-label', 'serve-entrypoint']);
+    expect(fs.readFileSync(dockerfile, 'utf8')).toBe(unfixed);
+    expect(fs.statSync(serve).mode & 0o777).toBe(0o644);
+    expect(smcl(['lint', dir]).stdout).toContain('2 of them can be fixed with `smcl lint --fix`');
+
+    const fixed = smcl(['lint', dir, '--fix']);
+    expect(fixed.status, fixed.stdout + fixed.stderr).toBe(0);
+    expect(fixed.stderr).toMatch(/fixed .*Dockerfile: add LABEL com\.amazonaws\.sagemaker\.capabilities\.accept-bind-to-port=true after line 3 \(accept-bind-to-port-label\)/);
+    expect(fixed.stderr).toMatch(/fixed .*serve: chmod \+x .*serve \(serve-entrypoint\)/);
+    expect(fixed.stdout).toContain('no problems in 1 subject');
+    expect(fs.readFileSync(dockerfile, 'utf8')).toBe(unfixed.replace(/^(FROM .*)$/m, '$1\nLABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true'));
+    expect(fs.statSync(serve).mode & 0o777).toBe(0o755);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('smcl-fix'))).toEqual([]);
+  });
+
+  it('--fix sets a false label to true, keeps CRLF line endings, and refuses stdin', () => {
+    const crlf = GOOD.replace('accept-bind-to-port=true', 'accept-bind-to-port=false').replace(/\n/g, '\r\n');
+    const dir = tempTree(container(crlf));
+    const r = smcl(['lint', dir, '--fix']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toBe(GOOD.replace(/\n/g, '\r\n'));
+
+    const missing = tempTree(container(BAD.replace(/\n/g, '\r\n')));
+    expect(smcl(['lint', missing, '--fix']).status).toBe(0);
+    expect(fs.readFileSync(path.join(missing, 'Dockerfile'), 'utf8')).toBe(BAD.replace(/^(FROM .*)$/m, '$1\nLABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true').replace(/\n/g, '\r\n'));
+
+    const stdin = smcl(['lint', '-', '--fix'], { input: BAD });
+    expect(stdin.status).toBe(2);
+    expect(stdin.stderr).toContain('--fix cannot write to stdin');
+  });
+  it('a reader that goes away (smcl lint | head) ends the output quietly, with the exit code of the findings', async () => {
+    const { spawn } = await import('node:child_process');
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        // A reader that is gone before smcl writes (like `head -1` on a slow start).
+        child.stdout.destroy();
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+    // More output than a pipe buffer holds (64 KiB), so that writes go on after the reader left.
+    const files: Record<string, string | { content: string; mode: number }> = {};
+    for (let i = 0; i < 80; i++) Object.assign(files, container(BAD, `p${i}/`));
+    const lint = await run(['lint', tempTree(files), '-j', '1']);
+    expect(lint.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(lint.code).toBe(1);
+    const rules = await run(['rules']);
+    expect(rules.stderr).toBe('');
+    expect(rules.code).toBe(0);
+  });
 });

@@ -18,6 +18,7 @@ interface LintArgs extends OutputArgs {
   'resolve-base': boolean;
   insecure: boolean;
   jobs?: number;
+  fix: boolean;
 }
 
 /** From this many Dockerfiles on, worker threads pay for their start-up (measured in bench/). */
@@ -80,42 +81,57 @@ export const lintCommand: CommandModule<object, LintArgs> = {
       .option('build-arg', { type: 'string', array: true, default: [], describe: 'KEY=VALUE, as docker build takes it (repeatable)' })
       .option('resolve-base', { type: 'boolean', default: false, describe: 'read the base image\'s config from its registry (no layers) to know inherited labels, env, entrypoint' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'worker threads for 100 or more Dockerfiles (default: one per core on 4+ cores, else 1)' })
+      .option('fix', { type: 'boolean', default: false, describe: 'apply the safe fixes (add the accept-bind-to-port LABEL, chmod +x a serve script) to your files, then report what is left' })
       .option('insecure', { type: 'boolean', default: false, hidden: true, describe: 'plain http for --resolve-base registries' })
       .example('smcl lint', 'lint every Dockerfile under the current directory')
       .example('smcl lint -f docker/Dockerfile --context . --target serve', 'lint like `docker build -f docker/Dockerfile --target serve .`')
       .example('smcl lint examples/ --format sarif -o smcl.sarif', 'write SARIF for GitHub code scanning')
+      .example('smcl lint --fix', 'fix what can be fixed safely, report the rest')
       .example('cat Dockerfile | smcl lint -', 'lint a Dockerfile from stdin') as never,
   handler: handler(async (argv: LintArgs) => {
     const rules = ruleMetas();
     const paths = (argv.file ? [argv.file, ...argv.paths] : argv.paths).map((p) => (p === STDIN_ARG ? '-' : p));
     const config = resolveConfig(argv, paths[0], rules);
     const buildArgs = parseBuildArgs(argv['build-arg']);
-    const results: LintResult[] = [];
-    const lintOne = async (file: string, opts: DockerfileLintOptions): Promise<void> => {
-      for (const { model, subject } of dockerfileModels(file, opts)) {
-        if (argv['resolve-base']) await resolveBaseImage(model, { insecure: argv.insecure });
-        results.push(lintModel(model, config, subject));
-      }
-    };
-    if (paths.length === 0 && config.images?.length) {
-      for (const img of config.images) {
-        await lintOne(img.dockerfile, { config, context: img.context, target: argv.target ?? img.target, buildArgs: { ...img.buildArgs, ...buildArgs } });
-      }
-    } else {
-      const found = argv.file ? { dockerfiles: [paths[0]], endpointCandidates: [] } : discoverInputs(paths.length ? paths : ['.']);
-      if (argv.context && found.dockerfiles.length > 1) throw new InputError('--context applies to one Dockerfile; give one file (or use "images" in the config for several)');
-      const opts: DockerfileLintOptions = { config, context: argv.context, target: argv.target, buildArgs };
-      if (argv.jobs !== undefined && (!Number.isInteger(argv.jobs) || argv.jobs < 1)) throw new InputError(`--jobs ${argv.jobs}: expected a whole number of threads, 1 or more`);
-      const jobs = argv.jobs ?? autoJobs();
-      if (!argv['resolve-base'] && found.dockerfiles.length >= PARALLEL_MIN_FILES && jobs > 1) {
-        // Many Dockerfiles (a monorepo, a platform team's whole tree): lint on several cores.
-        const { lintDockerfilesParallel } = await import('../../lint/parallel.js');
-        note(argv, `linting ${found.dockerfiles.length} Dockerfiles on ${jobs} worker threads`);
-        results.push(...(await lintDockerfilesParallel(found.dockerfiles, opts, { threads: jobs, minFiles: PARALLEL_MIN_FILES })));
+    if (argv.jobs !== undefined && (!Number.isInteger(argv.jobs) || argv.jobs < 1)) throw new InputError(`--jobs ${argv.jobs}: expected a whole number of threads, 1 or more`);
+    if (argv.fix && paths.includes('-')) throw new InputError('--fix cannot write to stdin: give the Dockerfile\'s path');
+    const lintAll = async (): Promise<LintResult[]> => {
+      const results: LintResult[] = [];
+      const lintOne = async (file: string, opts: DockerfileLintOptions): Promise<void> => {
+        for (const { model, subject } of dockerfileModels(file, opts)) {
+          if (argv['resolve-base']) await resolveBaseImage(model, { insecure: argv.insecure });
+          results.push(lintModel(model, config, subject));
+        }
+      };
+      if (paths.length === 0 && config.images?.length) {
+        for (const img of config.images) {
+          await lintOne(img.dockerfile, { config, context: img.context, target: argv.target ?? img.target, buildArgs: { ...img.buildArgs, ...buildArgs } });
+        }
       } else {
-        for (const file of found.dockerfiles) await lintOne(file, opts);
+        const found = argv.file ? { dockerfiles: [paths[0]], endpointCandidates: [] } : discoverInputs(paths.length ? paths : ['.']);
+        if (argv.context && found.dockerfiles.length > 1) throw new InputError('--context applies to one Dockerfile; give one file (or use "images" in the config for several)');
+        const opts: DockerfileLintOptions = { config, context: argv.context, target: argv.target, buildArgs };
+        const jobs = argv.jobs ?? autoJobs();
+        if (!argv['resolve-base'] && found.dockerfiles.length >= PARALLEL_MIN_FILES && jobs > 1) {
+          // Many Dockerfiles (a monorepo, a platform team's whole tree): lint on several cores.
+          const { lintDockerfilesParallel } = await import('../../lint/parallel.js');
+          note(argv, `linting ${found.dockerfiles.length} Dockerfiles on ${jobs} worker threads`);
+          results.push(...(await lintDockerfilesParallel(found.dockerfiles, opts, { threads: jobs, minFiles: PARALLEL_MIN_FILES })));
+        } else {
+          for (const file of found.dockerfiles) await lintOne(file, opts);
+        }
+        results.push(...(await lintEndpointCandidates(found.endpointCandidates, new Set(paths), config)));
       }
-      results.push(...(await lintEndpointCandidates(found.endpointCandidates, new Set(paths), config)));
+      return results;
+    };
+    let results = await lintAll();
+    if (argv.fix) {
+      const { applyFixes } = await import('../../lint/fix.js');
+      const outcome = applyFixes(results);
+      for (const a of outcome.applied) note(argv, `fixed ${a.file}: ${a.description} (${a.ruleId})`);
+      for (const s of outcome.skipped) note(argv, `not fixed ${s.file}: ${s.description} (${s.ruleId}): ${s.reason}`);
+      // Report what is left, read from the files as they are now.
+      if (outcome.applied.length) results = await lintAll();
     }
     return emitResults(results, argv, rules, config);
   }),

@@ -21,7 +21,9 @@ export const rulesCommand: CommandModule<object, RulesArgs> = {
       return 0;
     }
     const w = Math.max(...metas.map((m) => m.id.length));
-    for (const m of metas) process.stdout.write(`${m.id.padEnd(w)}  ${m.defaultSeverity.padEnd(7)}  ${m.target.padEnd(9)}  ${m.description}\n${' '.repeat(w + 2)}${m.docsUrl}\n`);
+    for (const m of metas) {
+      process.stdout.write(`${m.id.padEnd(w)}  ${m.defaultSeverity.padEnd(7)}  ${m.target.padEnd(9)}  ${m.fixable ? 'fixable  ' : '         '}${m.description}\n${' '.repeat(w + 2)}${m.docsUrl}\n`);
+    }
     return 0;
   }),
 };
