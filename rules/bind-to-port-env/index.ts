@@ -1,8 +1,10 @@
 import { analyseBinds, literalLocation, type BindSite } from '../../src/analysis/binds.js';
-import { APP_FILE_GLOBS } from '../../src/analysis/app-files.js';
+import { APP_FILE_GLOBS, languageOf } from '../../src/analysis/app-files.js';
 import { BIND_ENV, describePort } from '../../src/analysis/port-value.js';
 import { installedToolkits } from '../../src/analysis/toolkits.js';
-import { defineRule, docsUrl } from '../../src/engine/types.js';
+import { defineRule, docsUrl, type Fix } from '../../src/engine/types.js';
+import type { ContainerModel } from '../../src/model/container-model.js';
+import { offsetAt, type Location } from '../../src/model/location.js';
 
 const ID = 'bind-to-port-env';
 
@@ -20,6 +22,32 @@ export function bindFix(site: BindSite): string {
   return `use "\${${BIND_ENV}:-8080}" for the port`;
 }
 
+/**
+ * The one fix that is safe without knowing the server: in a shell script from the build context,
+ * the literal port (as in `--bind 0.0.0.0:8080` or `PORT=8080`) becomes
+ * `${SAGEMAKER_BIND_TO_PORT:-8080}`, which the shell expands when the container starts. Not
+ * inside single quotes (no expansion there) or after a `#` on the line.
+ */
+function shellPortFix(model: ContainerModel, site: BindSite, where: Location, port: number): Fix | undefined {
+  const f = site.file;
+  if (!f || f.origin.kind !== 'context' || where.line === undefined || where.column === undefined || where.endColumn === undefined) return undefined;
+  if (where.file !== site.location.file) return undefined;
+  const text = model.files.readText(f);
+  if (text === undefined || languageOf(f, text) !== 'shell') return undefined;
+  let start = offsetAt(text, where.line, where.column);
+  const end = offsetAt(text, where.line, where.endColumn);
+  // The location is the port itself, or a bind address ending in it (`0.0.0.0:8080`, `:8080`).
+  const covered = text.slice(start, end);
+  if (covered !== String(port)) {
+    if (!/^[\w.\-\[\]]*:\d+$/.test(covered) || !covered.endsWith(`:${port}`)) return undefined;
+    start = end - String(port).length;
+  }
+  const before = text.slice(offsetAt(text, where.line, 1), start);
+  if ((before.match(/'/g) ?? []).length % 2 === 1 || before.includes('#') || /[$\w{]$/.test(before)) return undefined;
+  const replacement = `\${${BIND_ENV}:-${port}}`;
+  return { file: where.file, description: `${port} -> ${replacement} (line ${where.line})`, edits: [{ start, end, text: replacement }] };
+}
+
 export default defineRule({
   meta: {
     id: ID,
@@ -28,6 +56,7 @@ export default defineRule({
     description: `The server listens on the port in ${BIND_ENV}, falling back to 8080 only when it is absent.`,
     docsUrl: docsUrl(ID),
     files: APP_FILE_GLOBS,
+    fixable: true,
   },
   check({ model, report }) {
     const analysis = analyseBinds(model);
@@ -45,6 +74,7 @@ export default defineRule({
           message: `${site.server} listens on ${describePort(p)}, not on ${BIND_ENV}${usedAt}: ${why}.`,
           location: where,
           help: bindFix(site),
+          fix: p.envDefault ? undefined : shellPortFix(model, site, where, p.port),
         });
       } else if (p.kind === 'unknown') {
         report({

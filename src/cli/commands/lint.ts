@@ -81,7 +81,7 @@ export const lintCommand: CommandModule<object, LintArgs> = {
       .option('build-arg', { type: 'string', array: true, default: [], describe: 'KEY=VALUE, as docker build takes it (repeatable)' })
       .option('resolve-base', { type: 'boolean', default: false, describe: 'read the base image\'s config from its registry (no layers) to know inherited labels, env, entrypoint' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'worker threads for 100 or more Dockerfiles (default: one per core on 4+ cores, else 1)' })
-      .option('fix', { type: 'boolean', default: false, describe: 'apply the safe fixes (add the accept-bind-to-port LABEL, chmod +x a serve script) to your files, then report what is left' })
+      .option('fix', { type: 'boolean', default: false, describe: 'apply the safe fixes to your files (add the accept-bind-to-port LABEL, a fixed port in a shell script becomes ${SAGEMAKER_BIND_TO_PORT:-8080}, chmod +x serve), then report what is left' })
       .option('insecure', { type: 'boolean', default: false, hidden: true, describe: 'plain http for --resolve-base registries' })
       .example('smcl lint', 'lint every Dockerfile under the current directory')
       .example('smcl lint -f docker/Dockerfile --context . --target serve', 'lint like `docker build -f docker/Dockerfile --target serve .`')
