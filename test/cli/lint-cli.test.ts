@@ -292,4 +292,13 @@ describe('smcl lint: targets, build args and endpoint files', () => {
     expect(rules.stderr).toBe('');
     expect(rules.code).toBe(0);
   });
+  it('takes a personal default config from $XDG_CONFIG_HOME/smcl when the project has none', () => {
+    const home = tempTree({ 'smcl/config.json': JSON.stringify({ rules: { 'accept-bind-to-port-label': 'off' } }) });
+    const project = tempTree(container(BAD));
+    expect(smcl(['lint', project], { env: { XDG_CONFIG_HOME: home } }).status).toBe(0);
+    expect(smcl(['lint', project], { env: { XDG_CONFIG_HOME: tempTree({}) } }).status).toBe(1);
+    // A project config wins over the personal one.
+    const withOwn = tempTree({ ...container(BAD), '.smclrc.json': JSON.stringify({ rules: { 'accept-bind-to-port-label': 'error' } }) });
+    expect(smcl(['lint', withOwn], { env: { XDG_CONFIG_HOME: home } }).status).toBe(1);
+  });
 });
