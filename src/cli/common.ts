@@ -177,3 +177,29 @@ export function reportError(err: unknown, debug: boolean): number {
   }
   return 2;
 }
+
+/**
+ * One status line on a terminal (progress of long work), redrawn in place and throttled to
+ * 10 updates a second; nothing when stderr is not a TTY or with --quiet. `done()` clears it.
+ */
+export function statusLine(argv: Pick<OutputArgs, 'quiet'>): ((line: string) => void) & { done(): void } {
+  const tty = process.stderr.isTTY === true && !argv.quiet;
+  let shown = false;
+  let last = 0;
+  return Object.assign(
+    (line: string) => {
+      const now = performance.now();
+      if (!tty || now - last < 100) return;
+      last = now;
+      process.stderr.write(`\r\u001b[2K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
+      shown = true;
+    },
+    {
+      done() {
+        if (shown) process.stderr.write('\r\u001b[2K');
+        shown = false;
+      },
+    },
+  );
+}
+

@@ -22,6 +22,8 @@ export interface ParallelLintOptions {
   minFiles?: number;
   /** Files handed to a worker at a time (default 16). */
   batch?: number;
+  /** Called with the number of files linted so far, after each batch. */
+  onProgress?: (done: number) => void;
 }
 
 const WORKER_MARK = 'smcl-lint-worker';
@@ -58,6 +60,7 @@ export async function lintDockerfilesParallel(files: string[], opts: DockerfileL
     await new Promise<void>((resolve, reject) => {
       let next = 0;
       let pending = 0;
+      let linted = 0;
       let failed = false;
       const feed = (w: Worker): void => {
         if (failed) return;
@@ -82,6 +85,8 @@ export async function lintDockerfilesParallel(files: string[], opts: DockerfileL
             return;
           }
           reply.results!.forEach((r, k) => (results[reply.id + k] = r));
+          linted += reply.results!.length;
+          popts.onProgress?.(linted);
           feed(w);
         });
         w.on('error', (err) => {

@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sarifErrors } from '../support/sarif.js';
-import { smcl, ROOT } from '../support/cli.js';
+import { CLI, smcl, ROOT } from '../support/cli.js';
 import { tempTree } from '../support/tmp.js';
 
 /** The shipped good example's files, with its Dockerfile replaced when `dockerfile` is given. */
@@ -300,5 +301,20 @@ describe('smcl lint: targets, build args and endpoint files', () => {
     // A project config wins over the personal one.
     const withOwn = tempTree({ ...container(BAD), '.smclrc.json': JSON.stringify({ rules: { 'accept-bind-to-port-label': 'error' } }) });
     expect(smcl(['lint', withOwn], { env: { XDG_CONFIG_HOME: home } }).status).toBe(1);
+  });
+  it('shows progress on a terminal (a status line, cleared at the end), none when stderr is not one', () => {
+    const files: Record<string, string | { content: string; mode: number }> = {};
+    for (let i = 0; i < 30; i++) Object.assign(files, container(GOOD, `p${i}/`));
+    const dir = tempTree(files);
+    const args = ['lint', dir, '-F', 'json', '-o', path.join(dir, 'report.json')];
+    // util-linux `script` gives the CLI a pseudo-terminal.
+    const tty = spawnSync('script', ['-qec', [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(tty.status).toBe(0);
+    expect(tty.stdout).toMatch(/\r\u001b\[2Ksmcl: linting \d+\/30 /);
+    // The last thing on the terminal clears the line.
+    expect(tty.stdout.endsWith('\r\u001b[2K')).toBe(true);
+    const plain = smcl(args);
+    expect(plain.status).toBe(0);
+    expect(plain.stderr).toBe('');
   });
 });

@@ -5,7 +5,7 @@ import { parsePushedSince, parseShard } from '../../ecr/filters.js';
 import { formatEcrReport } from '../../ecr/report.js';
 import { scanEcr, type EcrProgress } from '../../ecr/scan.js';
 import { InputError } from '../../engine/types.js';
-import { FORMATS, failThreshold, handler, resolveConfig, toolVersion, useColor, writeReport, exitCodeFor, withOutputOptions, type OutputArgs } from '../common.js';
+import { FORMATS, failThreshold, handler, resolveConfig, statusLine, toolVersion, useColor, writeReport, exitCodeFor, withOutputOptions, type OutputArgs } from '../common.js';
 
 interface EcrArgs extends OutputArgs {
   repository: string[];
@@ -64,15 +64,9 @@ export const ecrCommand: CommandModule<object, EcrArgs> = {
     const pushedSince = argv['pushed-since'] !== undefined ? parsePushedSince(argv['pushed-since']) : undefined;
     const shard = argv.shard !== undefined ? parseShard(argv.shard) : undefined;
 
-    const tty = process.stderr.isTTY === true && !argv.quiet;
-    const progress = (p: EcrProgress): void => {
-      if (!tty) return;
-      const text = p.current ? `[${p.done}/${p.total}] ${p.current}` : `[${p.done}/${p.total}]`;
-      process.stderr.write(`\r\u001b[K${text.slice(0, (process.stderr.columns || 100) - 1)}`);
-    };
-    const clearProgress = (): void => {
-      if (tty) process.stderr.write('\r\u001b[K');
-    };
+    const status = statusLine(argv);
+    const progress = (p: EcrProgress): void => status(p.current ? `[${p.done}/${p.total}] ${p.current}` : `[${p.done}/${p.total}]`);
+    const clearProgress = (): void => status.done();
 
     const client = createEcrClient({ region: argv.region, endpointUrl: argv['endpoint-url'], maxAttempts: argv['max-attempts'] });
     let report;

@@ -4,7 +4,7 @@ import { ruleMetas, wantedFileGlobs } from '../../../rules/index.js';
 import { InputError } from '../../engine/types.js';
 import { lintModel } from '../../lint/lint-dockerfiles.js';
 import type { LintResult } from '../../report/types.js';
-import { emitResults, handler, note, resolveConfig, withOutputOptions, type OutputArgs } from '../common.js';
+import { emitResults, handler, note, resolveConfig, statusLine, withOutputOptions, type OutputArgs } from '../common.js';
 
 interface ImageArgs extends OutputArgs {
   refs: string[];
@@ -15,26 +15,6 @@ interface ImageArgs extends OutputArgs {
   insecure?: boolean;
   engine?: string;
   'instance-type'?: string;
-}
-
-/** One status line on a terminal; nothing when stderr is not a TTY or --quiet. */
-function progressPrinter(argv: ImageArgs): ((line: string) => void) & { done(): void } {
-  const tty = process.stderr.isTTY === true && !argv.quiet;
-  let shown = false;
-  const print = Object.assign(
-    (line: string) => {
-      if (!tty) return;
-      process.stderr.write(`\r\u001b[2K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
-      shown = true;
-    },
-    {
-      done() {
-        if (shown) process.stderr.write('\r\u001b[2K');
-        shown = false;
-      },
-    },
-  );
-  return print;
 }
 
 export const imageCommand: CommandModule<object, ImageArgs> = {
@@ -71,7 +51,7 @@ export const imageCommand: CommandModule<object, ImageArgs> = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const results: LintResult[] = [];
-    const progress = progressPrinter(argv);
+    const progress = statusLine(argv);
     try {
       for (const ref of argv.refs) {
         note(argv, `reading ${ref}${argv['labels-only'] ? ' (labels only)' : ''}`);

@@ -7,7 +7,7 @@ import { dockerfileModels, lintModel, type DockerfileLintOptions } from '../../l
 import { resolveBaseImage } from '../../lint/resolve-base.js';
 import type { LintResult } from '../../report/types.js';
 import type { SmclConfig } from '../../engine/config.js';
-import { STDIN_ARG, emitResults, handler, note, resolveConfig, withOutputOptions, type OutputArgs } from '../common.js';
+import { STDIN_ARG, emitResults, handler, note, resolveConfig, statusLine, withOutputOptions, type OutputArgs } from '../common.js';
 
 interface LintArgs extends OutputArgs {
   paths: string[];
@@ -95,31 +95,49 @@ export const lintCommand: CommandModule<object, LintArgs> = {
     const buildArgs = parseBuildArgs(argv['build-arg']);
     if (argv.jobs !== undefined && (!Number.isInteger(argv.jobs) || argv.jobs < 1)) throw new InputError(`--jobs ${argv.jobs}: expected a whole number of threads, 1 or more`);
     if (argv.fix && paths.includes('-')) throw new InputError('--fix cannot write to stdin: give the Dockerfile\'s path');
+    const status = statusLine(argv);
+    /** Every subject of one Dockerfile (several with --target all), linted. */
+    const lintOne = async (file: string, opts: DockerfileLintOptions): Promise<LintResult[]> => {
+      const out: LintResult[] = [];
+      for (const { model, subject } of dockerfileModels(file, opts)) {
+        if (argv['resolve-base']) await resolveBaseImage(model, { insecure: argv.insecure });
+        out.push(lintModel(model, config, subject));
+      }
+      return out;
+    };
+    /** Many Dockerfiles, in order: on worker threads from 100 files (on 4+ cores), with a status line on a terminal. */
+    const lintFiles = async (files: string[], opts: DockerfileLintOptions): Promise<LintResult[]> => {
+      const out: LintResult[] = [];
+      const jobs = argv.jobs ?? autoJobs();
+      try {
+        if (!argv['resolve-base'] && files.length >= PARALLEL_MIN_FILES && jobs > 1) {
+          // A monorepo or a platform team's whole tree: lint on several cores.
+          const { lintDockerfilesParallel } = await import('../../lint/parallel.js');
+          note(argv, `linting ${files.length} Dockerfiles on ${jobs} worker threads`);
+          out.push(...(await lintDockerfilesParallel(files, opts, { threads: jobs, minFiles: PARALLEL_MIN_FILES, onProgress: (n) => status(`smcl: linted ${n}/${files.length} Dockerfiles`) })));
+        } else {
+          for (const [i, file] of files.entries()) {
+            status(`smcl: linting ${i + 1}/${files.length} ${file}`);
+            out.push(...(await lintOne(file, opts)));
+          }
+        }
+      } finally {
+        // Cleared before the report, and before an error message on the same terminal.
+        status.done();
+      }
+      return out;
+    };
     const lintAll = async (): Promise<LintResult[]> => {
       const results: LintResult[] = [];
-      const lintOne = async (file: string, opts: DockerfileLintOptions): Promise<void> => {
-        for (const { model, subject } of dockerfileModels(file, opts)) {
-          if (argv['resolve-base']) await resolveBaseImage(model, { insecure: argv.insecure });
-          results.push(lintModel(model, config, subject));
-        }
-      };
       if (paths.length === 0 && config.images?.length) {
         for (const img of config.images) {
-          await lintOne(img.dockerfile, { config, context: img.context, target: argv.target ?? img.target, buildArgs: { ...img.buildArgs, ...buildArgs } });
+          results.push(...await lintOne(img.dockerfile, { config, context: img.context, target: argv.target ?? img.target, buildArgs: { ...img.buildArgs, ...buildArgs } }));
         }
       } else {
         const found = argv.file ? { dockerfiles: [paths[0]], endpointCandidates: [] } : discoverInputs(paths.length ? paths : ['.']);
         if (argv.context && found.dockerfiles.length > 1) throw new InputError('--context applies to one Dockerfile; give one file (or use "images" in the config for several)');
         const opts: DockerfileLintOptions = { config, context: argv.context, target: argv.target, buildArgs };
-        const jobs = argv.jobs ?? autoJobs();
-        if (!argv['resolve-base'] && found.dockerfiles.length >= PARALLEL_MIN_FILES && jobs > 1) {
-          // Many Dockerfiles (a monorepo, a platform team's whole tree): lint on several cores.
-          const { lintDockerfilesParallel } = await import('../../lint/parallel.js');
-          note(argv, `linting ${found.dockerfiles.length} Dockerfiles on ${jobs} worker threads`);
-          results.push(...(await lintDockerfilesParallel(found.dockerfiles, opts, { threads: jobs, minFiles: PARALLEL_MIN_FILES })));
-        } else {
-          for (const file of found.dockerfiles) await lintOne(file, opts);
-        }
+        results.push(...(await lintFiles(found.dockerfiles, opts)));
         results.push(...(await lintEndpointCandidates(found.endpointCandidates, new Set(paths), config)));
       }
       return results;
