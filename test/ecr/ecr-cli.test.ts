@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtureImage, type FixtureSpec } from '../support/fixture-images.js';
-import { pushArtifact, pushVariant, retag, startEcrServer, type EcrServer, type EcrServerOptions } from '../support/ecr-server.js';
+import { pushArtifact, pushUntaggedVariant, pushVariant, retag, startEcrServer, type EcrServer, type EcrServerOptions } from '../support/ecr-server.js';
 import { requirePodman } from '../support/podman.js';
 import { freeLocalPort, pushImage, startRegistry, type TestRegistry } from '../support/registry.js';
 import { awsEnv, runSmcl } from './run-cli.js';
@@ -267,6 +267,27 @@ describe.skipIf(!requirePodman())('smcl ecr against a local ECR API backed by a 
     expect(Object.keys(b).length).toBeGreaterThan(0);
     expect(r1.scan.skippedBy.shard! + r2.scan.skippedBy.shard!).toBe(ra.scan.counts.scanned);
     expect(ra.scan.skippedBy.tag).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('an image without a tag is skipped unless --untagged, which lints it by digest', async () => {
+    // A build of the unlabelled image pushed by digest only (as CI pipelines that tag later do).
+    const digest = await pushUntaggedVariant(registry.url, 'team/beta', 'old', { 'org.example.build': 'untagged' });
+    const ecr = await server({ untagged: { 'team/beta': [digest] } });
+    const args = ['ecr', '--labels-only', '--format', 'json', '-r', 'team/beta'];
+    const without = JSON.parse((await runSmcl(args, awsEnv(ecr.url))).stdout) as JsonReport;
+    expect(without.results.some((r) => r.digest === digest)).toBe(false);
+    expect(without.scan.skippedBy.untagged).toBe(1);
+    expect(without.scan.skipped).toContainEqual(expect.objectContaining({ repository: 'team/beta', tags: [], reason: 'untagged' }));
+
+    const run = await runSmcl([...args, '--untagged'], awsEnv(ecr.url));
+    expect(run.status, run.stderr).toBe(1);
+    const withIt = JSON.parse(run.stdout) as JsonReport;
+    const untagged = withIt.results.find((r) => r.digest === digest)!;
+    expect(untagged).toMatchObject({ repository: 'team/beta', tags: [] });
+    expect(untagged.findings.map((f) => f.ruleId)).toContain('accept-bind-to-port-label');
+    expect(withIt.scan.skippedBy.untagged).toBeUndefined();
+    // Every tagged image is still there, with the same verdicts.
+    expect(findingsByTag(withIt, true)).toEqual(findingsByTag(without, true));
   }, 300_000);
 
   it('stylish groups by repository; markdown, sarif and github carry findings, failures and the summary', async () => {

@@ -37,6 +37,11 @@ export interface EcrServerOptions {
   proxyEndpoint?: string;
   /** Put a proxy in front of the registry that demands `Authorization: Basic base64(AWS:<password>)`. */
   authProxy?: boolean;
+  /**
+   * Manifests without a tag, by repository (digests pushed by digest, see `pushUntaggedVariant`):
+   * a registry's tag list cannot show them, ECR's DescribeImages does (imageTags empty).
+   */
+  untagged?: Record<string, string[]>;
 }
 
 export interface EcrCall {
@@ -205,6 +210,11 @@ export async function startEcrServer(opts: EcrServerOptions): Promise<EcrServer>
         byDigest.set(m.digest, d);
       }
       d.imageTags.push(tag);
+    }
+    for (const digest of opts.untagged?.[repo] ?? []) {
+      if (byDigest.has(digest)) continue;
+      const m = await manifestOf(repo, digest);
+      if (m) byDigest.set(digest, { registryId: accountId, repositoryName: repo, imageDigest: digest, imageTags: [], imagePushedAt: 0, imageSizeInBytes: 0, imageManifestMediaType: m.mediaType });
     }
     const out = [...byDigest.values()];
     for (const d of out) d.imagePushedAt = pushedAtOf(repo, d.imageDigest, d.imageTags);
@@ -478,6 +488,17 @@ export async function retag(registryUrl: string, repo: string, fromTag: string, 
  * blob and manifest: a distinct digest sharing the layers), as `crane mutate --label` does.
  */
 export async function pushVariant(registryUrl: string, repo: string, fromTag: string, toTag: string, labels: Record<string, string>): Promise<string> {
+  const v = await variantManifest(registryUrl, repo, fromTag, labels);
+  return putManifest(registryUrl, repo, toTag, v.bytes, v.mediaType);
+}
+
+/** Like `pushVariant`, but pushed by its digest only: an image without a tag. */
+export async function pushUntaggedVariant(registryUrl: string, repo: string, fromTag: string, labels: Record<string, string>): Promise<string> {
+  const v = await variantManifest(registryUrl, repo, fromTag, labels);
+  return putManifest(registryUrl, repo, sha256(v.bytes), v.bytes, v.mediaType);
+}
+
+async function variantManifest(registryUrl: string, repo: string, fromTag: string, labels: Record<string, string>): Promise<{ bytes: Buffer; mediaType: string }> {
   const m = await getManifest(registryUrl, repo, fromTag);
   const manifest = JSON.parse(m.bytes.toString('utf8')) as { config: { digest: string; size: number } };
   const cres = await fetch(`${registryUrl}/v2/${repo}/blobs/${manifest.config.digest}`);
@@ -485,7 +506,7 @@ export async function pushVariant(registryUrl: string, repo: string, fromTag: st
   config.config = { ...config.config, Labels: { ...config.config?.Labels, ...labels } };
   const cbytes = Buffer.from(JSON.stringify(config));
   manifest.config = { ...manifest.config, digest: await putBlob(registryUrl, repo, cbytes), size: cbytes.length };
-  return putManifest(registryUrl, repo, toTag, Buffer.from(JSON.stringify(manifest)), m.mediaType);
+  return { bytes: Buffer.from(JSON.stringify(manifest)), mediaType: m.mediaType };
 }
 
 /** Pushes a non-image OCI artifact (a Helm-chart-like config media type) as `repo:tag`. */
