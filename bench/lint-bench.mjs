@@ -79,10 +79,11 @@ export async function lintBench({ root = REPO, files = 2000, runs = 5, seed = 13
     const one = corpus.dockerfiles[0];
     const single = { smcl: [], nodeNoop: [], dockerfilelint: [] };
     const singleRuns = Math.max(runs, 10);
+    // From the corpus directory, as a user runs it in their repository (not from smcl's own).
     for (let i = 0; i < singleRuns + 1; i++) {
-      const a = await run(process.execPath, [CLI, 'lint', one, '--fail-on', 'none']);
-      const b = await run(process.execPath, ['-e', '0']);
-      const c = await run(process.execPath, [DFL, one]);
+      const a = await run(process.execPath, [CLI, 'lint', one, '--fail-on', 'none'], { cwd: dir });
+      const b = await run(process.execPath, ['-e', '0'], { cwd: dir });
+      const c = await run(process.execPath, [DFL, one], { cwd: dir });
       if (i === 0) continue; // warm-up round
       single.smcl.push(a.ms);
       single.nodeNoop.push(b.ms);
