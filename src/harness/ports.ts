@@ -237,6 +237,8 @@ export interface PortPlanOptions {
   /** Size of the generated safe range (default 1000). */
   safePortRangeSize?: number;
   random?: () => number;
+  /** The ports in use on the host (default: read from /proc); injectable for tests. */
+  usedPorts?: () => Set<number>;
 }
 
 const LOW = 10_000;
@@ -250,7 +252,7 @@ const HIGH = 60_000;
 export async function planPorts(opts: PortPlanOptions = {}): Promise<PortPlan> {
   const random = opts.random ?? Math.random;
   const size = opts.safePortRangeSize ?? 1000;
-  const used = usedLocalPorts();
+  const used = (opts.usedPorts ?? usedLocalPorts)();
   let bindPort = opts.port;
   if (bindPort !== undefined) {
     if (!Number.isInteger(bindPort) || bindPort < 1 || bindPort > 65535) throw new InputError(`invalid port ${bindPort}`);

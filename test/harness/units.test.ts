@@ -49,15 +49,31 @@ describe('stats parsing', () => {
 
 describe('port planning', () => {
   it('never assigns 8080 and picks a range with no port in use', async () => {
-    const used = usedLocalPorts();
+    // Ports come and go while other tests run: check each plan against the ports it was given.
     for (let i = 0; i < 20; i++) {
-      const plan = await planPorts();
+      let used = new Set<number>();
+      const plan = await planPorts({ usedPorts: () => (used = usedLocalPorts()) });
+      expect(used.size).toBeGreaterThan(0);
       const [lo, hi] = plan.safeRange;
       expect(plan.bindPort).not.toBe(8080);
       expect(hi - lo).toBe(999);
       expect(8080 >= lo && 8080 <= hi).toBe(false);
       expect(plan.bindPort >= lo && plan.bindPort <= hi).toBe(false);
       for (const u of used) expect(u >= lo && u <= hi).toBe(false);
+    }
+  });
+  it('keeps the bind port and the safe range clear of every port it is told is in use', async () => {
+    // Every 7th port of 10000-59999 taken (so a 1000-port range can only fit between none of them
+    // unless the planner checks them all): each plan must avoid them.
+    const used = new Set<number>();
+    for (let p = 10_000; p < 60_000; p += 7) used.add(p);
+    for (let p = 20_000; p < 23_000; p++) used.delete(p);
+    for (let i = 0; i < 20; i++) {
+      const plan = await planPorts({ usedPorts: () => used });
+      const [lo, hi] = plan.safeRange;
+      expect(used.has(plan.bindPort)).toBe(false);
+      expect([...used].filter((u) => u >= lo && u <= hi)).toEqual([]);
+      expect(lo >= 20_000 && hi < 23_000).toBe(true);
     }
   });
   it('rejects a bad explicit range', async () => {
