@@ -203,7 +203,9 @@ describe.skipIf(!requirePodman())('smcl endpoint up (library) with 5 podman cont
     let m!: MetricsSnapshot;
     for (let i = 0; i < 100; i++) {
       m = (await (await fetch(`${ep!.url}/metrics`)).json()) as MetricsSnapshot;
-      if (m.containers.find((c) => c.dimensions.ContainerName === 'charlie')!.healthChecks.failed >= 2) break;
+      // One round checks the containers in parallel: wait for whole rounds, not just charlie's.
+      const charlie = m.containers.find((c) => c.dimensions.ContainerName === 'charlie')!;
+      if (charlie.healthChecks.failed >= 2 && m.containers.every((c) => c.healthChecks.sent >= 2)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     for (const c of m.containers) {
