@@ -1,3 +1,4 @@
+import { isCloser, scanCode } from './brackets.js';
 import { MAX_HOPS } from './port-value.js';
 
 /**
@@ -122,8 +123,6 @@ interface ListContext {
 
 /** The top-level arguments of the call (or list, tuple) whose bracket is at `open`, with offsets. */
 export function callArgsAt(text: string, open: number): { args: Arg[]; end: number } {
-  let depth = 0;
-  let quote: string | undefined;
   let start = open + 1;
   const args: Arg[] = [];
   const push = (from: number, to: number) => {
@@ -131,27 +130,15 @@ export function callArgsAt(text: string, open: number): { args: Arg[]; end: numb
     const t = raw.trim();
     if (t) args.push({ text: t, start: from + raw.indexOf(t) });
   };
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === '"' || c === "'") quote = c;
-    else if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') {
-      depth--;
-      if (depth === 0) {
-        push(start, i);
-        return { args, end: i };
-      }
-    } else if (c === ',' && depth === 1) {
+  const end = scanCode(text, open, (c, i, depth) => {
+    if (isCloser(c) && depth === 0) return true;
+    if (c === ',' && depth === 1) {
       push(start, i);
       start = i + 1;
     }
-  }
-  return { args, end: text.length };
+  });
+  if (end < text.length) push(start, end);
+  return { args, end };
 }
 
 /** Positional arguments as list elements (`create_subprocess_exec("x", *args)`, `execlp`). */
@@ -233,21 +220,7 @@ function variableElements(name: string, before: number, ctx: ListContext): Eleme
 
 /** The expression from `start` to the end of its statement (brackets may span lines). */
 function statementAt(text: string, start: number): Arg {
-  let depth = 0;
-  let quote: string | undefined;
-  let i = start;
-  for (; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === '"' || c === "'") quote = c;
-    else if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if ((c === '\n' || c === ';') && depth <= 0 && text[i - 1] !== '\\') break;
-  }
+  const i = scanCode(text, start, (c, at, depth) => (c === '\n' || c === ';') && depth <= 0 && text[at - 1] !== '\\');
   const raw = text.slice(start, i);
   return { text: raw.trim(), start: start + (raw.length - raw.trimStart().length) };
 }
@@ -255,24 +228,13 @@ function statementAt(text: string, start: number): Arg {
 /** Splits on `sep` outside strings and brackets; each part with its offset in `s`. */
 function splitTopLevel(s: string, sep: string): Array<{ text: string; offset: number }> {
   const out: Array<{ text: string; offset: number }> = [];
-  let depth = 0;
-  let quote: string | undefined;
   let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === '"' || c === "'") quote = c;
-    else if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === sep && depth === 0 && s[i + 1] !== '=') {
+  scanCode(s, 0, (c, i, depth) => {
+    if (c === sep && depth === 0 && s[i + 1] !== '=') {
       out.push({ text: s.slice(from, i), offset: from });
       from = i + 1;
     }
-  }
+  });
   out.push({ text: s.slice(from), offset: from });
   return out;
 }

@@ -3,6 +3,7 @@ import type { ContainerModel } from '../model/container-model.js';
 import type { Location } from '../model/location.js';
 import { locateInFile, type VirtualFile } from '../model/vfs.js';
 import { appFiles, languageOf } from './app-files.js';
+import { isCloser, scanCode } from './brackets.js';
 import { installedToolkits } from './toolkits.js';
 
 export type Route = '/ping' | '/invocations';
@@ -153,27 +154,8 @@ export function enclosingCall(text: string, offset: number): Call | undefined {
     }
   }
   if (start < 0) return undefined;
-  const close: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
-  let end = text.length;
-  depth = 0;
-  let quote: string | undefined;
-  for (let i = start + 1; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === '"' || c === "'" || c === '`') quote = c;
-    else if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') {
-      if (depth === 0) {
-        end = i;
-        break;
-      }
-      depth--;
-    }
-  }
+  // The matching closer: the first one that takes the depth below the opening bracket's.
+  const end = scanCode(text, start + 1, (c, _i, d) => isCloser(c) && d < 0, '"\'`');
   const callee = /([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)\s*$/.exec(text.slice(Math.max(0, start - 200), start))?.[1]?.replace(/\s+/g, '') ?? '';
   return { callee, open: text[start], start, args: text.slice(start + 1, end), end };
 }
