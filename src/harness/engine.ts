@@ -38,6 +38,8 @@ export interface ContainerStats {
   cpuPercent?: number;
   memoryBytes?: number;
   memoryLimitBytes?: number;
+  /** Cumulative CPU time of the container (ns), when the engine reports it (podman's `cpu_time`). */
+  cpuTimeNs?: number;
 }
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
@@ -207,7 +209,7 @@ export function parseSize(text: string): number | undefined {
   return Math.round(Number(m[1]) * factor);
 }
 
-export function parsePercent(text: unknown): number | undefined {
+function parsePercent(text: unknown): number | undefined {
   if (typeof text === 'number') return text;
   if (typeof text !== 'string') return undefined;
   const n = Number.parseFloat(text.replace('%', ''));
@@ -244,9 +246,30 @@ export function statsEntries(stdout: string): Array<Record<string, unknown>> {
  */
 export function parseStats(stdout: string): ContainerStats | undefined {
   const e = statsEntries(stdout)[0];
-  if (!e) return undefined;
-  const cpu = parsePercent(e.cpu_percent ?? e.CPUPerc ?? e.CPU);
+  return e && statsOfEntry(e);
+}
+
+/** One container's entry of `stats` output, podman's or docker's field names. */
+export function statsOfEntry(e: Record<string, unknown>): ContainerStats {
   const usage = String(e.mem_usage ?? e.MemUsage ?? '');
   const [used, limit] = usage.split('/').map((s) => parseSize(s));
-  return { cpuPercent: cpu, memoryBytes: used, memoryLimitBytes: limit };
+  return {
+    cpuPercent: parsePercent(e.cpu_percent ?? e.CPUPerc ?? e.CPU),
+    memoryBytes: used,
+    memoryLimitBytes: limit,
+    cpuTimeNs: typeof e.cpu_time === 'string' ? parseGoDuration(e.cpu_time) : undefined,
+  };
+}
+
+/** Parses a Go duration as podman prints `cpu_time` (`56.381995ms`, `1m2.5s`) into ns. */
+export function parseGoDuration(text: string): number | undefined {
+  const re = /([\d.]+)(ns|us|µs|ms|s|m|h)/g;
+  const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  let matched = '';
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * unit[m[2]];
+    matched += m[0];
+  }
+  return matched.length > 0 && matched === text.trim() ? total : undefined;
 }

@@ -154,10 +154,10 @@ describe('engine output parsing', () => {
 
   it('stats of several containers (podman JSON array, docker lines)', () => {
     const podman = parseStatsList('[{"name":"x","cpu_time":"1.5s","cpu_percent":"3.00%","mem_usage":"1.5MB / 8GB"},{"name":"y","cpu_percent":"0%","mem_usage":"1kB / 8GB"}]');
-    expect(podman.get('x')).toEqual({ cpuPercent: 3, memoryBytes: 1_500_000, cpuTimeNs: 1.5e9 });
+    expect(podman.get('x')).toEqual({ cpuPercent: 3, memoryBytes: 1_500_000, memoryLimitBytes: 8e9, cpuTimeNs: 1.5e9 });
     expect(podman.get('y')?.memoryBytes).toBe(1000);
     const docker = parseStatsList('{"Name":"x","CPUPerc":"1.5%","MemUsage":"2MiB / 1GiB"}\n{"Name":"z","CPUPerc":"0.00%","MemUsage":"0B / 1GiB"}');
-    expect(docker.get('x')).toEqual({ cpuPercent: 1.5, memoryBytes: 2 * 1024 ** 2, cpuTimeNs: undefined });
+    expect(docker.get('x')).toEqual({ cpuPercent: 1.5, memoryBytes: 2 * 1024 ** 2, memoryLimitBytes: 1024 ** 3, cpuTimeNs: undefined });
     expect([...docker.keys()]).toEqual(['x', 'z']);
   });
 });

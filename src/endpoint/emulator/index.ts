@@ -2,17 +2,18 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Finding } from '../../engine/types.js';
 import type { ContainerEngine } from '../../harness/engine.js';
-import { parsePercent, parseSize, statsEntries } from '../../harness/engine.js';
+import { statsEntries, statsOfEntry } from '../../harness/engine.js';
 import { describeProbe, probe } from '../../harness/probe.js';
 import type { PolicyDocument } from '../model.js';
 import { CohostedEndpoint, removeRun, type CohostOptions, type HostedContainer } from './cohost.js';
-import { EndpointMetrics, parseGoDuration, type AdviceOptions, type StatsSample } from './metrics.js';
+import { EndpointMetrics, type AdviceOptions, type StatsSample } from './metrics.js';
 import type { EndpointPlan } from './plan.js';
 import { startRuntimeServer, type RequestLog, type RuntimeServer } from './server.js';
 
 export { CohostedEndpoint, planCohostPorts, removeRun, containersOfRun, resolveResources, RUN_LABEL, ENDPOINT_LABEL, EMULATOR_CONTAINER_PREFIX } from './cohost.js';
 export type { CohostOptions, CohostResult, HostedContainer, Resources } from './cohost.js';
-export { EndpointMetrics, startupMemoryAdvice, disparityAdvice, parseGoDuration, INVOCATION_NAMESPACE, UTILIZATION_NAMESPACE } from './metrics.js';
+export { EndpointMetrics, startupMemoryAdvice, disparityAdvice, INVOCATION_NAMESPACE, UTILIZATION_NAMESPACE } from './metrics.js';
+export { parseGoDuration } from '../../harness/engine.js';
 export type { MetricsSnapshot, AdviceOptions } from './metrics.js';
 export { planFromInputs, planFromImages, planFromModel } from './plan.js';
 export type { EndpointPlan, PlannedContainer } from './plan.js';
@@ -77,12 +78,7 @@ export function parseStatsList(stdout: string): Map<string, StatsSample> {
   const out = new Map<string, StatsSample>();
   for (const e of statsEntries(stdout)) {
     const name = String(e.name ?? e.Name ?? '').replace(/^\//, '');
-    if (!name) continue;
-    const cpu = parsePercent(e.cpu_percent ?? e.CPUPerc);
-    const usage = String(e.mem_usage ?? e.MemUsage ?? '');
-    const used = parseSize(usage.split('/')[0] ?? '');
-    const cpuTime = typeof e.cpu_time === 'string' ? parseGoDuration(e.cpu_time) : undefined;
-    out.set(name, { cpuPercent: cpu, memoryBytes: used, cpuTimeNs: cpuTime });
+    if (name) out.set(name, statsOfEntry(e));
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * (EndpointName, VariantName; no ContainerLatency). Invocation metrics are in namespace
  * `AWS/SageMaker`, CPU and memory in `aws/sagemaker/Endpoints`.
  */
+import type { ContainerStats } from '../../harness/engine.js';
 
 export const INVOCATION_NAMESPACE = 'AWS/SageMaker';
 export const UTILIZATION_NAMESPACE = 'aws/sagemaker/Endpoints';
@@ -63,12 +64,8 @@ export interface ContainerSeries {
   pending: Pending;
 }
 
-export interface StatsSample {
-  cpuPercent?: number;
-  memoryBytes?: number;
-  /** Cumulative CPU time of the container (ns), when the engine reports it. */
-  cpuTimeNs?: number;
-}
+/** One `stats` sample of a container (the engine driver's parse of it). */
+export type StatsSample = Pick<ContainerStats, 'cpuPercent' | 'memoryBytes' | 'cpuTimeNs'>;
 
 export interface MetricsOptions {
   endpointName: string;
@@ -482,17 +479,4 @@ export function fmtBytes(n: number | undefined): string {
   if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
   if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
   return `${(n / 1024).toFixed(0)} KiB`;
-}
-
-/** Parses a Go duration as podman prints `cpu_time` (`56.381995ms`, `1m2.5s`) into ns. */
-export function parseGoDuration(text: string): number | undefined {
-  const re = /([\d.]+)(ns|us|µs|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let matched = '';
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    total += Number(m[1]) * unit[m[2]];
-    matched += m[0];
-  }
-  return matched.length > 0 && matched === text.trim() ? total : undefined;
 }
